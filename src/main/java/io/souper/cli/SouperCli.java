@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 TopicsCommand.class,
+                StreamsCommand.class,
         })
 public final class SouperCli implements Runnable {
 
