@@ -19,7 +19,10 @@ public final class SouperCli implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        int code = commandLine().execute(args);
+        if (!Foreground.stopping()) {
+            System.exit(code);
+        }
     }
 
     public static CommandLine commandLine() {

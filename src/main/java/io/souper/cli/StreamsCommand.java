@@ -13,7 +13,6 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 @Command(name = "streams", mixinStandardHelpOptions = true,
         description = {"Run the souper: the Kafka Streams application that folds evaluation results into greedy "
@@ -51,16 +50,14 @@ public final class StreamsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        CountDownLatch stop = new CountDownLatch(1);
         try (SouperMetrics metrics = new SouperMetrics("streams");
              HttpEndpoint endpoint = new HttpEndpoint("0.0.0.0", httpPort, metrics).start();
              SouperStreamsApp app = SouperStreamsApp.start(connection.bootstrapServers,
                      SouperTopics.forRegistry(connection.schemaRegistryUrl), applicationId, stateDir, threads,
                      new SouperStreamsSettings(definitionWait, 1_000, Duration.ofSeconds(30)),
                      metrics, endpoint, advertisedHost)) {
-            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
             System.out.println("souper streams running; queries and metrics at " + endpoint.url());
-            stop.await();
+            Foreground.awaitStop();
         }
         return 0;
     }
