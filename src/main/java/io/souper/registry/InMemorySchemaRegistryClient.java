@@ -12,103 +12,103 @@ import org.apache.avro.Schema;
  * call {@link #dropScope} to start clean.
  */
 public final class InMemorySchemaRegistryClient implements SchemaRegistryClient {
-  private static final Map<String, InMemorySchemaRegistryClient> SCOPES = new ConcurrentHashMap<>();
+    private static final Map<String, InMemorySchemaRegistryClient> SCOPES = new ConcurrentHashMap<>();
 
-  private final SchemaRegistryState state = new SchemaRegistryState(SchemaLog.NONE);
-  private final String url;
+    private final SchemaRegistryState state = new SchemaRegistryState(SchemaLog.NONE);
+    private final String url;
 
-  /** A private registry, shared with nobody. */
-  public InMemorySchemaRegistryClient() {
-    this("mock://private-" + Integer.toHexString(System.identityHashCode(new Object())));
-  }
-
-  private InMemorySchemaRegistryClient(String url) {
-    this.url = url;
-  }
-
-  /** The registry of {@code scope}, created on first use and shared JVM-wide. */
-  public static InMemorySchemaRegistryClient forScope(String scope) {
-    if (scope == null || scope.isBlank()) {
-      throw new IllegalArgumentException("mock:// registry scope must be non-blank, got '" + scope + "'");
+    /** A private registry, shared with nobody. */
+    public InMemorySchemaRegistryClient() {
+        this("mock://private-" + Integer.toHexString(System.identityHashCode(new Object())));
     }
-    return SCOPES.computeIfAbsent(scope, s -> new InMemorySchemaRegistryClient("mock://" + s));
-  }
 
-  /** Forgets {@code scope}: the next {@link #forScope} for it starts empty. */
-  public static void dropScope(String scope) {
-    SCOPES.remove(scope);
-  }
-
-  @Override
-  public int register(String subject, Schema schema) {
-    return state.register(subject, schema);
-  }
-
-  @Override
-  public RegisteredSchema lookup(String subject, Schema schema) {
-    return state.lookup(subject, schema);
-  }
-
-  @Override
-  public Schema getSchemaById(int id) {
-    return state.schemaById(id);
-  }
-
-  @Override
-  public RegisteredSchema getLatest(String subject) {
-    return state.version(subject, SchemaRegistryState.LATEST);
-  }
-
-  @Override
-  public RegisteredSchema getVersion(String subject, int version) {
-    if (version < 1) {
-      throw new InvalidVersionException("Version " + version + " is not a valid version id: versions start at 1.");
+    private InMemorySchemaRegistryClient(String url) {
+        this.url = url;
     }
-    return state.version(subject, version);
-  }
 
-  @Override
-  public List<Integer> getVersions(String subject) {
-    return state.versions(subject);
-  }
+    /** The registry of {@code scope}, created on first use and shared JVM-wide. */
+    public static InMemorySchemaRegistryClient forScope(String scope) {
+        if (scope == null || scope.isBlank()) {
+            throw new IllegalArgumentException("mock:// registry scope must be non-blank, got '" + scope + "'");
+        }
+        return SCOPES.computeIfAbsent(scope, s -> new InMemorySchemaRegistryClient("mock://" + s));
+    }
 
-  @Override
-  public boolean testCompatibility(String subject, Schema schema) {
-    return state.compatibilityProblems(subject, schema, SchemaRegistryState.LATEST).isEmpty();
-  }
+    /** Forgets {@code scope}: the next {@link #forScope} for it starts empty. */
+    public static void dropScope(String scope) {
+        SCOPES.remove(scope);
+    }
 
-  @Override
-  public CompatibilityLevel getCompatibility() {
-    return state.globalLevel();
-  }
+    @Override
+    public int register(String subject, Schema schema) {
+        return state.register(subject, schema);
+    }
 
-  @Override
-  public CompatibilityLevel getCompatibility(String subject) {
-    return state.effectiveLevel(subject);
-  }
+    @Override
+    public RegisteredSchema lookup(String subject, Schema schema) {
+        return state.lookup(subject, schema);
+    }
 
-  @Override
-  public void setCompatibility(CompatibilityLevel level) {
-    state.setGlobalLevel(level);
-  }
+    @Override
+    public Schema getSchemaById(int id) {
+        return state.schemaById(id);
+    }
 
-  @Override
-  public void setCompatibility(String subject, CompatibilityLevel level) {
-    state.setSubjectLevel(subject, level);
-  }
+    @Override
+    public RegisteredSchema getLatest(String subject) {
+        return state.version(subject, SchemaRegistryState.LATEST);
+    }
 
-  @Override
-  public List<String> subjects() {
-    return state.subjects();
-  }
+    @Override
+    public RegisteredSchema getVersion(String subject, int version) {
+        if (version < 1) {
+            throw new InvalidVersionException("Version " + version + " is not a valid version id: versions start at 1.");
+        }
+        return state.version(subject, version);
+    }
 
-  @Override
-  public String url() {
-    return url;
-  }
+    @Override
+    public List<Integer> getVersions(String subject) {
+        return state.versions(subject);
+    }
 
-  @Override
-  public String toString() {
-    return "InMemorySchemaRegistryClient[" + url + "]";
-  }
+    @Override
+    public boolean testCompatibility(String subject, Schema schema) {
+        return state.compatibilityProblems(subject, schema, SchemaRegistryState.LATEST).isEmpty();
+    }
+
+    @Override
+    public CompatibilityLevel getCompatibility() {
+        return state.globalLevel();
+    }
+
+    @Override
+    public CompatibilityLevel getCompatibility(String subject) {
+        return state.effectiveLevel(subject);
+    }
+
+    @Override
+    public void setCompatibility(CompatibilityLevel level) {
+        state.setGlobalLevel(level);
+    }
+
+    @Override
+    public void setCompatibility(String subject, CompatibilityLevel level) {
+        state.setSubjectLevel(subject, level);
+    }
+
+    @Override
+    public List<String> subjects() {
+        return state.subjects();
+    }
+
+    @Override
+    public String url() {
+        return url;
+    }
+
+    @Override
+    public String toString() {
+        return "InMemorySchemaRegistryClient[" + url + "]";
+    }
 }

@@ -8,23 +8,23 @@ import java.util.List;
  */
 interface SchemaLog extends AutoCloseable {
 
-  /** Every stored entry, oldest first. */
-  List<SchemaLogEntry> readAll();
+    /** Every stored entry, oldest first. */
+    List<SchemaLogEntry> readAll();
 
-  /** Stores {@code entry} durably, or throws. */
-  void append(SchemaLogEntry entry);
-
-  @Override
-  default void close() {}
-
-  /** No durability: the in-memory registry of {@code mock://} URLs. */
-  SchemaLog NONE = new SchemaLog() {
-    @Override
-    public List<SchemaLogEntry> readAll() {
-      return List.of();
-    }
+    /** Stores {@code entry} durably, or throws. */
+    void append(SchemaLogEntry entry);
 
     @Override
-    public void append(SchemaLogEntry entry) {}
-  };
+    default void close() {}
+
+    /** No durability: the in-memory registry of {@code mock://} URLs. */
+    SchemaLog NONE = new SchemaLog() {
+        @Override
+        public List<SchemaLogEntry> readAll() {
+            return List.of();
+        }
+
+        @Override
+        public void append(SchemaLogEntry entry) {}
+    };
 }

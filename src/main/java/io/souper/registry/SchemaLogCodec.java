@@ -21,88 +21,88 @@ import java.util.Optional;
  * must always be the same bytes.
  */
 final class SchemaLogCodec {
-  private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
-  private SchemaLogCodec() {}
+    private SchemaLogCodec() {}
 
-  static byte[] key(SchemaLogEntry entry) {
-    ObjectNode key = JSON.createObjectNode();
-    if (entry instanceof SchemaLogEntry.SchemaVersion v) {
-      key.put("keytype", "SCHEMA").put("subject", v.subject()).put("version", v.version()).put("magic", 1);
-    } else if (entry instanceof SchemaLogEntry.Config c) {
-      key.put("keytype", "CONFIG").put("subject", c.subject()).put("magic", 0);
-    } else {
-      throw new IllegalArgumentException("unknown schema log entry " + entry);
-    }
-    return bytes(key);
-  }
-
-  static byte[] value(SchemaLogEntry entry) {
-    ObjectNode value = JSON.createObjectNode();
-    if (entry instanceof SchemaLogEntry.SchemaVersion v) {
-      value.put("subject", v.subject()).put("version", v.version()).put("id", v.id())
-          .put("schema", v.schema()).put("deleted", false);
-    } else if (entry instanceof SchemaLogEntry.Config c) {
-      value.put("compatibilityLevel", c.level().name());
-    } else {
-      throw new IllegalArgumentException("unknown schema log entry " + entry);
-    }
-    return bytes(value);
-  }
-
-  /**
-   * The entry a record stands for; empty for records that change nothing we model (tombstones,
-   * soft-deleted versions, Confluent's NOOP / MODE / DELETE_SUBJECT markers).
-   */
-  static Optional<SchemaLogEntry> decode(byte[] keyBytes, byte[] valueBytes) {
-    if (keyBytes == null || valueBytes == null) {
-      return Optional.empty();
-    }
-    JsonNode key = read(keyBytes, "key");
-    JsonNode value = read(valueBytes, "value");
-    String keyType = key.path("keytype").asText("");
-    switch (keyType) {
-      case "SCHEMA": {
-        if (value.path("deleted").asBoolean(false)) {
-          return Optional.empty();
+    static byte[] key(SchemaLogEntry entry) {
+        ObjectNode key = JSON.createObjectNode();
+        if (entry instanceof SchemaLogEntry.SchemaVersion v) {
+            key.put("keytype", "SCHEMA").put("subject", v.subject()).put("version", v.version()).put("magic", 1);
+        } else if (entry instanceof SchemaLogEntry.Config c) {
+            key.put("keytype", "CONFIG").put("subject", c.subject()).put("magic", 0);
+        } else {
+            throw new IllegalArgumentException("unknown schema log entry " + entry);
         }
-        String subject = required(value, "subject").asText();
-        String schema = required(value, "schema").asText();
-        return Optional.of(new SchemaLogEntry.SchemaVersion(subject,
-            required(value, "version").asInt(), required(value, "id").asInt(), schema));
-      }
-      case "CONFIG": {
-        JsonNode subject = key.get("subject");
-        String level = required(value, "compatibilityLevel").asText();
-        return Optional.of(new SchemaLogEntry.Config(
-            subject == null || subject.isNull() ? null : subject.asText(), CompatibilityLevel.parse(level)));
-      }
-      default:
-        return Optional.empty();
+        return bytes(key);
     }
-  }
 
-  private static JsonNode required(JsonNode node, String field) {
-    JsonNode value = node.get(field);
-    if (value == null || value.isNull()) {
-      throw new IllegalStateException("schema log record lacks '" + field + "': " + node);
+    static byte[] value(SchemaLogEntry entry) {
+        ObjectNode value = JSON.createObjectNode();
+        if (entry instanceof SchemaLogEntry.SchemaVersion v) {
+            value.put("subject", v.subject()).put("version", v.version()).put("id", v.id())
+                    .put("schema", v.schema()).put("deleted", false);
+        } else if (entry instanceof SchemaLogEntry.Config c) {
+            value.put("compatibilityLevel", c.level().name());
+        } else {
+            throw new IllegalArgumentException("unknown schema log entry " + entry);
+        }
+        return bytes(value);
     }
-    return value;
-  }
 
-  private static JsonNode read(byte[] bytes, String what) {
-    try {
-      return JSON.readTree(bytes);
-    } catch (IOException e) {
-      throw new IllegalStateException("schema log record " + what + " is not JSON: " + e.getMessage(), e);
+    /**
+     * The entry a record stands for; empty for records that change nothing we model (tombstones,
+     * soft-deleted versions, Confluent's NOOP / MODE / DELETE_SUBJECT markers).
+     */
+    static Optional<SchemaLogEntry> decode(byte[] keyBytes, byte[] valueBytes) {
+        if (keyBytes == null || valueBytes == null) {
+            return Optional.empty();
+        }
+        JsonNode key = read(keyBytes, "key");
+        JsonNode value = read(valueBytes, "value");
+        String keyType = key.path("keytype").asText("");
+        switch (keyType) {
+            case "SCHEMA": {
+                if (value.path("deleted").asBoolean(false)) {
+                    return Optional.empty();
+                }
+                String subject = required(value, "subject").asText();
+                String schema = required(value, "schema").asText();
+                return Optional.of(new SchemaLogEntry.SchemaVersion(subject,
+                        required(value, "version").asInt(), required(value, "id").asInt(), schema));
+            }
+            case "CONFIG": {
+                JsonNode subject = key.get("subject");
+                String level = required(value, "compatibilityLevel").asText();
+                return Optional.of(new SchemaLogEntry.Config(
+                        subject == null || subject.isNull() ? null : subject.asText(), CompatibilityLevel.parse(level)));
+            }
+            default:
+                return Optional.empty();
+        }
     }
-  }
 
-  private static byte[] bytes(ObjectNode node) {
-    try {
-      return JSON.writeValueAsBytes(node);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot encode schema log record " + node, e);
+    private static JsonNode required(JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        if (value == null || value.isNull()) {
+            throw new IllegalStateException("schema log record lacks '" + field + "': " + node);
+        }
+        return value;
     }
-  }
+
+    private static JsonNode read(byte[] bytes, String what) {
+        try {
+            return JSON.readTree(bytes);
+        } catch (IOException e) {
+            throw new IllegalStateException("schema log record " + what + " is not JSON: " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] bytes(ObjectNode node) {
+        try {
+            return JSON.writeValueAsBytes(node);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode schema log record " + node, e);
+        }
+    }
 }

@@ -40,83 +40,83 @@ import org.slf4j.LoggerFactory;
  * a replicated registry. Deleting subjects or versions is not supported.
  */
 public final class SchemaRegistryServer implements AutoCloseable {
-  public static final String DEFAULT_TOPIC = "_schemas";
-  private static final Logger LOG = LoggerFactory.getLogger(SchemaRegistryServer.class);
+    public static final String DEFAULT_TOPIC = "_schemas";
+    private static final Logger LOG = LoggerFactory.getLogger(SchemaRegistryServer.class);
 
-  private final SchemaLog log;
-  private final HttpServer http;
-  private final ExecutorService executor;
-  private final String url;
+    private final SchemaLog log;
+    private final HttpServer http;
+    private final ExecutorService executor;
+    private final String url;
 
-  /** Serves on the loopback interface at {@code port} (0: any free port), state in {@code _schemas}. */
-  public SchemaRegistryServer(String bootstrapServers, int port) {
-    this(bootstrapServers, new InetSocketAddress(InetAddress.getLoopbackAddress(), port), DEFAULT_TOPIC);
-  }
-
-  /**
-   * @param bootstrapServers Kafka cluster holding the state topic
-   * @param address where to listen; port 0 picks a free port; a wildcard address listens everywhere
-   * @param topic state topic, created (1 partition, replication 1, compacted) when missing
-   */
-  public SchemaRegistryServer(String bootstrapServers, InetSocketAddress address, String topic) {
-    this(new KafkaSchemaLog(bootstrapServers, topic, (short) 1), address);
-  }
-
-  /** For tests: a server over any log. The server closes the log when it closes. */
-  SchemaRegistryServer(SchemaLog log, InetSocketAddress address) {
-    this.log = log;
-    SchemaRegistryState state;
-    try {
-      state = new SchemaRegistryState(log);
-      this.http = HttpServer.create(address, 0);
-    } catch (IOException e) {
-      log.close();
-      throw new UncheckedIOException("cannot listen on " + address, e);
-    } catch (RuntimeException e) {
-      log.close();
-      throw e;
+    /** Serves on the loopback interface at {@code port} (0: any free port), state in {@code _schemas}. */
+    public SchemaRegistryServer(String bootstrapServers, int port) {
+        this(bootstrapServers, new InetSocketAddress(InetAddress.getLoopbackAddress(), port), DEFAULT_TOPIC);
     }
-    this.executor = Executors.newFixedThreadPool(4, daemonThreads());
-    http.setExecutor(executor);
-    http.createContext("/", new RegistryRestHandler(state));
-    http.start();
-    InetSocketAddress bound = http.getAddress();
-    String host = bound.getAddress().isAnyLocalAddress() ? "localhost" : bound.getAddress().getHostAddress();
-    if (host.contains(":")) {
-      host = "[" + host + "]";
+
+    /**
+     * @param bootstrapServers Kafka cluster holding the state topic
+     * @param address where to listen; port 0 picks a free port; a wildcard address listens everywhere
+     * @param topic state topic, created (1 partition, replication 1, compacted) when missing
+     */
+    public SchemaRegistryServer(String bootstrapServers, InetSocketAddress address, String topic) {
+        this(new KafkaSchemaLog(bootstrapServers, topic, (short) 1), address);
     }
-    this.url = "http://" + host + ":" + bound.getPort();
-    LOG.info("Schema registry listening at {} with {} subjects", url, state.subjects().size());
-  }
 
-  /** Base URL for clients, e.g. {@code http://127.0.0.1:34567}. */
-  public String url() {
-    return url;
-  }
-
-  public int port() {
-    return http.getAddress().getPort();
-  }
-
-  @Override
-  public void close() {
-    http.stop(0);
-    executor.shutdown();
-    try {
-      executor.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    /** For tests: a server over any log. The server closes the log when it closes. */
+    SchemaRegistryServer(SchemaLog log, InetSocketAddress address) {
+        this.log = log;
+        SchemaRegistryState state;
+        try {
+            state = new SchemaRegistryState(log);
+            this.http = HttpServer.create(address, 0);
+        } catch (IOException e) {
+            log.close();
+            throw new UncheckedIOException("cannot listen on " + address, e);
+        } catch (RuntimeException e) {
+            log.close();
+            throw e;
+        }
+        this.executor = Executors.newFixedThreadPool(4, daemonThreads());
+        http.setExecutor(executor);
+        http.createContext("/", new RegistryRestHandler(state));
+        http.start();
+        InetSocketAddress bound = http.getAddress();
+        String host = bound.getAddress().isAnyLocalAddress() ? "localhost" : bound.getAddress().getHostAddress();
+        if (host.contains(":")) {
+            host = "[" + host + "]";
+        }
+        this.url = "http://" + host + ":" + bound.getPort();
+        LOG.info("Schema registry listening at {} with {} subjects", url, state.subjects().size());
     }
-    log.close();
-    LOG.info("Schema registry at {} stopped", url);
-  }
 
-  private static ThreadFactory daemonThreads() {
-    AtomicInteger count = new AtomicInteger();
-    return runnable -> {
-      Thread thread = new Thread(runnable, "schema-registry-http-" + count.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    };
-  }
+    /** Base URL for clients, e.g. {@code http://127.0.0.1:34567}. */
+    public String url() {
+        return url;
+    }
+
+    public int port() {
+        return http.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        http.stop(0);
+        executor.shutdown();
+        try {
+            executor.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        log.close();
+        LOG.info("Schema registry at {} stopped", url);
+    }
+
+    private static ThreadFactory daemonThreads() {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, "schema-registry-http-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
 }
