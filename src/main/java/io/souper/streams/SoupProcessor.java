@@ -145,7 +145,7 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
             park(meta, record);
             return;
         }
-        apply(soupId, result, record.timestamp(), () -> deadLetterFor(meta, record));
+        apply(soupId, result, record.timestamp(), deadLetterFor(meta, record));
     }
 
     private void apply(String soupId, EvaluationResult result, long timestamp, DeadLetterSink onInvalid) {
