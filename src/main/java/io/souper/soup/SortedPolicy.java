@@ -16,9 +16,11 @@ import java.util.List;
  * (unless a request is already in flight; its result, needed or not, is memoised when it comes).
  *
  * <p>Publication rule: a new version is published when the walk is complete (every scored
- * checkpoint has a verdict, whether or not a no-longer-needed request is still in flight) and its
- * ingredient set differs from the published one. A complete walk IS the greedy result over all
- * checkpoints scored so far, so no partial replay is ever published.
+ * checkpoint has a verdict: a fixed point) and its ingredient set differs from the published one.
+ * A complete walk IS the greedy result over all checkpoints scored so far, so a half-done replay
+ * is never published. (A complete walk also means nothing is in flight: a newcomer always needs a
+ * set containing itself, which cannot be in the memo yet, so the walk stays incomplete until the
+ * request in flight has been answered and the newcomer's own set scored.)
  *
  * <p>Audit: a decision is emitted when a checkpoint's verdict (kind and judged set) changes, plus
  * REBUILT when a newcomer ranks above already-scored checkpoints.
