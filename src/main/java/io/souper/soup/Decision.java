@@ -6,7 +6,9 @@ import java.util.List;
  * One audit record (souper.decisions).
  *
  * @param sequence 1, 2, 3... per soup, in decision order
- * @param soupVersion published soup version after the step that made the decision
+ * @param soupVersion the published soup version once the decision took effect (sorted: decisions of a replay
+ *                    that completes carry the version it published; online: an ACCEPTED or REPLACED carries
+ *                    the version it created)
  * @param candidateIngredients checkpoint ids of the set judged (soup order, tried checkpoint last); empty for FAILED
  * @param candidateAccuracy nullable (FAILED, or a candidate whose evaluation failed)
  * @param soupAccuracy nullable (no soup yet): the soup the candidate was compared against

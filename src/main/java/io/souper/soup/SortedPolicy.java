@@ -1,7 +1,6 @@
 package io.souper.soup;
 
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.HashSet;
 import java.util.List;
 
@@ -16,9 +15,11 @@ import java.util.List;
  * (unless a request is already in flight; its result, needed or not, is memoised when it comes).
  *
  * <p>Publication rule: a new version is published when the walk is complete (every scored
- * checkpoint has a verdict, whether or not a no-longer-needed request is still in flight) and its
- * ingredient set differs from the published one. A complete walk IS the greedy result over all
- * checkpoints scored so far, so no partial replay is ever published.
+ * checkpoint has a verdict: a fixed point) and its ingredient set differs from the published one.
+ * A complete walk IS the greedy result over all checkpoints scored so far, so a half-done replay
+ * is never published. (A complete walk also means nothing is in flight: a newcomer always needs a
+ * set containing itself, which cannot be in the memo yet, so the walk stays incomplete until the
+ * request in flight has been answered and the newcomer's own set scored.)
  *
  * <p>Audit: a decision is emitted when a checkpoint's verdict (kind and judged set) changes, plus
  * REBUILT when a newcomer ranks above already-scored checkpoints.
@@ -94,51 +95,5 @@ final class SortedPolicy {
         }
         return new StepContext.Draft(step.kind(), id, step.candidate(), o.heldOut(), step.soupAccuracy(),
                 o.requestId(), where + ": " + verdict + "; " + source);
-    }
-
-    /** The greedy loop over a ranking, as far as the memo answers it. */
-    record GreedyWalk(List<Step> steps, List<String> soupIds, CandidateOutcome soupOutcome,
-                      CheckpointScored missingCheckpoint, List<String> missingCandidate) {
-
-        record Step(int rank, CheckpointScored checkpoint, Decision.Kind kind, List<String> candidate,
-                    CandidateOutcome outcome, Accuracy soupAccuracy) {
-        }
-
-        boolean complete() {
-            return missingCheckpoint == null;
-        }
-
-        static GreedyWalk run(SoupState s, List<CheckpointScored> ranking) {
-            List<Step> steps = new ArrayList<>();
-            if (ranking.isEmpty()) {
-                return new GreedyWalk(steps, List.of(), null, null, null);
-            }
-            CheckpointScored best = ranking.get(0);
-            List<String> soup = new ArrayList<>(List.of(best.checkpointId()));
-            BitSet soupSet = new BitSet();
-            soupSet.set(s.arrival(best.checkpointId()));
-            CandidateOutcome soupOutcome = CandidateOutcome.single(best);
-            steps.add(new Step(0, best, Decision.Kind.SEEDED, List.copyOf(soup), soupOutcome, null));
-            for (int rank = 1; rank < ranking.size(); rank++) {
-                CheckpointScored next = ranking.get(rank);
-                List<String> candidate = new ArrayList<>(soup);
-                candidate.add(next.checkpointId());
-                BitSet candidateSet = (BitSet) soupSet.clone();
-                candidateSet.set(s.arrival(next.checkpointId()));
-                CandidateOutcome outcome = s.memo.get(candidateSet);
-                if (outcome == null) {
-                    return new GreedyWalk(steps, List.copyOf(soup), soupOutcome, next, List.copyOf(candidate));
-                }
-                boolean accepted = outcome.succeeded() && s.acceptance.accepts(outcome.heldOut(), soupOutcome.heldOut());
-                steps.add(new Step(rank, next, accepted ? Decision.Kind.ACCEPTED : Decision.Kind.REJECTED,
-                        List.copyOf(candidate), outcome, soupOutcome.heldOut()));
-                if (accepted) {
-                    soup = candidate;
-                    soupSet = candidateSet;
-                    soupOutcome = outcome;
-                }
-            }
-            return new GreedyWalk(steps, List.copyOf(soup), soupOutcome, null, null);
-        }
     }
 }
