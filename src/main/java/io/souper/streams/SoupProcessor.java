@@ -160,7 +160,16 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
             return; // ensemble baselines are for reports, not for the soup
         }
         SoupState state = loadState(soupId);
-        SoupStep step = Souper.step(state, input.get(), timestamp);
+        SoupStep step;
+        try {
+            step = Souper.step(state, input.get(), timestamp);
+        } catch (IllegalArgumentException impossible) {
+            // e.g. the request in flight answered with other ingredients: a broken evaluator.
+            // The core refuses before changing anything, so the soup is untouched.
+            onInvalid.send(DeadLetters.INVALID_EVENT, "evaluation result " + result.getSubjectId() + ": "
+                    + impossible.getMessage());
+            return;
+        }
         states.put(soupId, state.encode());
         step.ignored().ifPresent(reason -> metrics.ignored(reason.name()));
         for (Decision decision : step.decisions()) {

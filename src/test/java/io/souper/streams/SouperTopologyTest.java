@@ -173,6 +173,22 @@ class SouperTopologyTest {
     }
 
     @Test
+    void anAnswerForOtherIngredientsThanRequestedIsDeadLetteredAndTheSoupWaitsOn() {
+        definitions.pipeInput("s", Events.definition("s", SoupPolicy.SORTED));
+        evaluations.pipeInput("s", Events.checkpoint("s", "c1", 800));
+        evaluations.pipeInput("s", Events.checkpoint("s", "c2", 700));
+        EvaluationRequest request = candidates.readValue();
+        EvaluationRequest tampered = EvaluationRequest.newBuilder(request)
+                .setIngredients(List.of(Events.ref("c1"), Events.ref("c9"))).build();
+        evaluations.pipeInput("s", Events.answer(tampered, 990));
+        assertThat(deadLetters.readValue().getReasonCode()).isEqualTo(DeadLetters.INVALID_EVENT);
+
+        decisions.readValuesToList();
+        evaluations.pipeInput("s", Events.answer(request, 750));   // the real answer still counts
+        assertThat(decisions.readValue().getKind()).isEqualTo(DecisionKind.REJECTED);
+    }
+
+    @Test
     void failedCheckpointIsRecordedButNeverAnIngredient() {
         definitions.pipeInput("s", Events.definition("s", SoupPolicy.ONLINE));
         evaluations.pipeInput("s", Events.failedCheckpoint("s", "bad"));
