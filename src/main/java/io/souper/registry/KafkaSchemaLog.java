@@ -23,6 +23,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -137,26 +138,42 @@ final class KafkaSchemaLog implements SchemaLog {
                             + bootstrapServers + ": " + e.getCause(), e.getCause());
                 }
             }
-            TopicDescription description = admin.describeTopics(List.of(topic)).allTopicNames()
-                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(topic);
-            if (description.partitions().size() != 1) {
-                throw new IllegalStateException("schema registry topic " + topic + " must have exactly 1 partition"
-                        + " (a total order of schema changes), it has " + description.partitions().size());
-            }
-            ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-            Config topicConfig = admin.describeConfigs(List.of(resource)).all()
-                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(resource);
-            String policy = topicConfig.get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
-            if (!TopicConfig.CLEANUP_POLICY_COMPACT.equals(policy)) {
-                LOG.warn("Schema registry topic {} has cleanup.policy={}, not compact: schemas may be deleted by"
-                        + " retention and their ids lost", topic, policy);
-            }
+            checkTopic(admin);
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("cannot inspect schema registry topic " + topic + " at "
                     + bootstrapServers + ": " + e, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while preparing topic " + topic, e);
+        }
+    }
+
+    /** Checks partitions and cleanup policy, retrying while a just-created topic's metadata propagates. */
+    private void checkTopic(Admin admin) throws ExecutionException, TimeoutException, InterruptedException {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (true) {
+            try {
+                TopicDescription description = admin.describeTopics(List.of(topic)).allTopicNames()
+                        .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(topic);
+                if (description.partitions().size() != 1) {
+                    throw new IllegalStateException("schema registry topic " + topic + " must have exactly 1"
+                            + " partition (a total order of schema changes), it has " + description.partitions().size());
+                }
+                ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+                Config topicConfig = admin.describeConfigs(List.of(resource)).all()
+                        .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(resource);
+                String policy = topicConfig.get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
+                if (!TopicConfig.CLEANUP_POLICY_COMPACT.equals(policy)) {
+                    LOG.warn("Schema registry topic {} has cleanup.policy={}, not compact: schemas may be deleted"
+                            + " by retention and their ids lost", topic, policy);
+                }
+                return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof RetriableException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
         }
     }
 }

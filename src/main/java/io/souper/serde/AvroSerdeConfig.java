@@ -24,6 +24,11 @@ public final class AvroSerdeConfig extends AbstractConfig {
     public static final String KEY_SUBJECT_NAME_STRATEGY = "key.subject.name.strategy";
     /** How value subjects are named (default {@link TopicNameStrategy}: {@code <topic>-value}). */
     public static final String VALUE_SUBJECT_NAME_STRATEGY = "value.subject.name.strategy";
+    /**
+     * Register schemas without the Java generator's {@code avro.java.string} hints (default true, unlike
+     * Confluent's default), so a schema registered from Java and from Python is one schema with one id.
+     */
+    public static final String REMOVE_JAVA_PROPERTIES = "avro.remove.java.properties";
     /** Decode into generated classes (default true; the specific deserializer supports nothing else). */
     public static final String SPECIFIC_AVRO_READER = "specific.avro.reader";
 
@@ -38,6 +43,8 @@ public final class AvroSerdeConfig extends AbstractConfig {
                     "Subject naming for keys: TopicNameStrategy, RecordNameStrategy or TopicRecordNameStrategy")
             .define(VALUE_SUBJECT_NAME_STRATEGY, Type.STRING, TopicNameStrategy.class.getName(), Importance.LOW,
                     "Subject naming for values: TopicNameStrategy, RecordNameStrategy or TopicRecordNameStrategy")
+            .define(REMOVE_JAVA_PROPERTIES, Type.BOOLEAN, true, Importance.LOW,
+                    "Register schemas without avro.java.string hints, so every language gets the same id")
             .define(SPECIFIC_AVRO_READER, Type.BOOLEAN, true, Importance.LOW,
                     "Deserialize into generated SpecificRecord classes");
 
@@ -56,6 +63,10 @@ public final class AvroSerdeConfig extends AbstractConfig {
 
     public boolean useLatestVersion() {
         return getBoolean(USE_LATEST_VERSION);
+    }
+
+    public boolean removeJavaProperties() {
+        return getBoolean(REMOVE_JAVA_PROPERTIES);
     }
 
     public boolean specificAvroReader() {

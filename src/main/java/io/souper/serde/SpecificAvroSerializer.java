@@ -39,6 +39,7 @@ public class SpecificAvroSerializer<T extends SpecificRecord> implements Seriali
     private boolean isKey;
     private boolean autoRegister = true;
     private boolean useLatestVersion;
+    private boolean removeJavaProperties = true;
     private SubjectNameStrategy subjectNames = new TopicNameStrategy();
     private final Map<Class<?>, DatumWriter<Object>> writers = new ConcurrentHashMap<>();
 
@@ -56,6 +57,7 @@ public class SpecificAvroSerializer<T extends SpecificRecord> implements Seriali
         this.isKey = isKey;
         this.autoRegister = config.autoRegisterSchemas();
         this.useLatestVersion = config.useLatestVersion();
+        this.removeJavaProperties = config.removeJavaProperties();
         this.subjectNames = config.subjectNameStrategy(isKey);
         if (client == null) {
             client = SerdeClients.fromConfig(config, configs);
@@ -72,7 +74,8 @@ public class SpecificAvroSerializer<T extends SpecificRecord> implements Seriali
             throw new SerializationException("SpecificAvroSerializer is not configured: call configure() with "
                     + AvroSerdeConfig.SCHEMA_REGISTRY_URL + " or construct it with a SchemaRegistryClient");
         }
-        Schema schema = record.getSchema();
+        // What the registry sees; the bytes are the same either way.
+        Schema schema = removeJavaProperties ? JavaSpecificProperties.strip(record.getSchema()) : record.getSchema();
         String subject = subjectNames.subjectName(topic, isKey, schema);
         String what = schema.getFullName() + " for topic " + topic + " (subject " + subject + ")";
         try {

@@ -165,7 +165,24 @@ class SpecificAvroSerdeTest {
         assertThat(WireFormat.schemaId(other, "t2")).isEqualTo(2);
         assertThat(Arrays.copyOfRange(first, 5, first.length)).isEqualTo(Arrays.copyOfRange(second, 5, second.length));
         assertThat(registry.getLatest("u-value")).isEqualTo(
-                new RegisteredSchema("u-value", 1, 1, CheckpointReady.getClassSchema()));
+                new RegisteredSchema("u-value", 1, 1, JavaSpecificProperties.strip(CheckpointReady.getClassSchema())));
+    }
+
+    @Test
+    void registeredSchemasCarryNoJavaHintsUnlessAskedTo() {
+        InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
+        new SpecificAvroSerializer<CheckpointReady>(registry).serialize("t", SampleEvents.checkpointReady());
+        SpecificAvroSerializer<CheckpointReady> keeping = new SpecificAvroSerializer<>(registry);
+        keeping.configure(Map.of(AvroSerdeConfig.REMOVE_JAVA_PROPERTIES, false), false);
+        keeping.serialize("u", SampleEvents.checkpointReady());
+
+        Schema neutral = registry.getLatest("t-value").schema();
+        assertThat(CheckpointReady.getClassSchema().toString()).contains("avro.java.string");
+        assertThat(neutral.toString()).doesNotContain("avro.java.string");
+        assertThat(neutral.getField("hyperParameters").defaultVal()).isEqualTo(Map.of());
+        assertThat(neutral.getField("format").defaultVal()).isEqualTo("safetensors");
+        assertThat(registry.getLatest("u-value").schema()).isEqualTo(CheckpointReady.getClassSchema());
+        assertThat(registry.getLatest("u-value").id()).isEqualTo(2);
     }
 
     private static List<String> subjectsAfterSerializing(Map<String, Object> extra, boolean isKey) {
