@@ -70,7 +70,7 @@ class WeightAveragerTest {
         byte[] reference = average(new WeightAverager(), inputs);
         assertThat(average(new WeightAverager(), inputs)).isEqualTo(reference);
         for (int chunk : new int[] {1, 7, 64}) {
-            for (ChunkedAccumulator.ReadMode mode : ChunkedAccumulator.ReadMode.values()) {
+            for (WeightAverager.ReadMode mode : WeightAverager.ReadMode.values()) {
                 assertThat(average(new WeightAverager(chunk, mode), inputs)).as("chunk %d %s", chunk, mode)
                         .isEqualTo(reference);
             }
@@ -142,7 +142,7 @@ class WeightAveragerTest {
             values[m] = TestTensors.randomFloats(random, 10_000);
             inputs.add(model("big" + m, f32("w", shape(100, 100), values[m])));
         }
-        try (SafetensorsReader avg = readBack(average(new WeightAverager(333, ChunkedAccumulator.ReadMode.POSITIONAL), inputs))) {
+        try (SafetensorsReader avg = readBack(average(new WeightAverager(333, WeightAverager.ReadMode.POSITIONAL), inputs))) {
             float[] got = TestTensors.floatsOf(avg.load("w"));
             for (int i = 0; i < got.length; i++) {
                 double sum = 0;
