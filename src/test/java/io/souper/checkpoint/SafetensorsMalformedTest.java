@@ -102,9 +102,13 @@ class SafetensorsMalformedTest {
     }
 
     @Test
-    void missingFileIsFileNotFound() {
+    void missingFilesAndDirectoriesAreFileNotFound() {
         assertThatThrownBy(() -> SafetensorsReader.open(dir.resolve("absent.safetensors")))
                 .isInstanceOfSatisfying(CheckpointException.class,
                         e -> assertThat(e.code()).isEqualTo(CheckpointErrorCode.FILE_NOT_FOUND));
+        assertThatThrownBy(() -> SafetensorsReader.open(dir))
+                .isInstanceOfSatisfying(CheckpointException.class,
+                        e -> assertThat(e.code()).isEqualTo(CheckpointErrorCode.FILE_NOT_FOUND))
+                .hasMessageContaining("is a directory");
     }
 }
