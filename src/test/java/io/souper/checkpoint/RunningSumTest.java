@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,10 +30,22 @@ class RunningSumTest {
         return out.toByteArray();
     }
 
+    /**
+     * Random models plus an F64 tensor of values spread over many magnitudes: fp64 addition
+     * is not associative on those, so any change of summation order shows up in the bytes
+     * (in F32 tensors it would almost always be rounded away).
+     */
     private List<Path> models(int n) {
         List<Path> paths = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            paths.add(TestTensors.writeModel(dir, "ckpt" + i, TestTensors.randomModel(1000 + i)));
+            List<Tensor> tensors = new ArrayList<>(TestTensors.randomModel(1000 + i));
+            Random random = new Random(i);
+            double[] spread = new double[500];
+            for (int j = 0; j < spread.length; j++) {
+                spread[j] = random.nextGaussian() * Math.pow(10, random.nextInt(12) - 6);
+            }
+            tensors.add(TestTensors.f64("spread", new long[] {spread.length}, spread));
+            paths.add(TestTensors.writeModel(dir, "ckpt" + i, tensors));
         }
         return paths;
     }
@@ -59,7 +72,7 @@ class RunningSumTest {
 
     @Test
     void theSumLivesOnDiskInF64AndI64AndReopens() {
-        List<Path> ckpts = models(2);
+        List<Path> ckpts = models(3);
         Path file = dir.resolve("sum.safetensors");
         RunningSum sum = RunningSum.empty().add("a", ckpts.get(0), file).add("b", ckpts.get(1), file);
         try (SafetensorsReader reader = SafetensorsReader.open(file)) {
@@ -71,7 +84,7 @@ class RunningSumTest {
         assertThat(reopened.ingredientIds()).containsExactly("a", "b");
         assertThat(reopened.tensors()).isEqualTo(sum.tensors());
         assertThat(reopened.tensors()).extracting(TensorSpec::dtype).contains(DType.F16, DType.BF16, DType.F32, DType.I64);
-        Path candidate = TestTensors.writeModel(dir, "c", TestTensors.randomModel(77));
+        Path candidate = ckpts.get(2);
         assertThat(averageWith(reopened, candidate)).isEqualTo(averageFromScratch(List.of(ckpts.get(0), ckpts.get(1), candidate)));
     }
 
