@@ -10,7 +10,11 @@ import picocli.CommandLine.Command;
         description = "Keeps greedy model soups up to date as fine-tuning runs finish.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                DevStackCommand.class,
                 TopicsCommand.class,
+                SoupCommand.class,
+                PublishCheckpointCommand.class,
+                TailCommand.class,
                 StreamsCommand.class,
         })
 public final class SouperCli implements Runnable {
