@@ -39,20 +39,32 @@ def buffer_names(model):
     return [k for k in model.state_dict().keys() if k not in params]
 
 
+def buffers_method_source(model):
+    """TorchScript source of `souper_buffers()`: the model's persistent buffers by state-dict key,
+    returned as aliases so that writing into them changes the module (an empty dict if none)."""
+    entries = ", ".join('"%s": %s' % (n, _access_path(n)) for n in buffer_names(model))
+    if not entries:
+        return ("def %s(self) -> Dict[str, Tensor]:\n"
+                "    empty: Dict[str, Tensor] = {}\n"
+                "    return empty\n" % BUFFERS_METHOD)
+    return "def %s(self) -> Dict[str, Tensor]:\n    return {%s}\n" % (BUFFERS_METHOD, entries)
+
+
 def export_torchscript(model, path):
     """Scripts `model` and saves it so that Souper's evaluator can load any checkpoint into it.
 
-    DJL can overwrite parameters but cannot see buffers, so a model that has buffers gets an
-    extra exported method `souper_buffers() -> Dict[str, Tensor]` returning its buffers
-    themselves (aliases, not copies); the evaluator copies a checkpoint's buffers into them.
-    Without that method the evaluator refuses checkpoints that hold buffers.
+    DJL can overwrite parameters but cannot see buffers, so the module gets an extra exported
+    method `souper_buffers() -> Dict[str, Tensor]` returning its persistent buffers themselves
+    (aliases, not copies; empty for a model without buffers); the evaluator copies a
+    checkpoint's buffers into them. An architecture that holds tensors besides its parameters
+    and lacks that method is refused by the evaluator.
+
+    Note: TorchScript caches the compiled class, so after this call a plain torch.jit.script
+    of another instance of the same class in this process also carries the method.
     """
     model = model.eval()
     scripted = torch.jit.script(model)
-    names = buffer_names(model)
-    if names:
-        entries = ", ".join('"%s": %s' % (n, _access_path(n)) for n in names)
-        scripted.define("def %s(self) -> Dict[str, Tensor]:\n    return {%s}\n" % (BUFFERS_METHOD, entries))
+    scripted.define(buffers_method_source(model))
     scripted.save(str(path))
     return scripted
 
