@@ -8,7 +8,7 @@ of the Java reader, and normalised with the same formula: (x/255 - 0.2860) / 0.3
   idx-digest  --dir D --split S --start A --end B
   make-checkpoints --arch A --dir D --out O --count K
   make-bn     --out O
-  score       --arch A --dir D --split S --start A --end B --state S1 [--state S2 ...] [--logits-out F]
+  score       --arch A --dir D --split S --start A --end B --state S1 [--state S2 ...] [--logits-prefix P]
 """
 import argparse
 import gzip
@@ -147,13 +147,13 @@ def cmd_score(a):
     model = torch.jit.load(a.arch)
     per_model = []
     total = None
-    for s in a.state:
+    for i, s in enumerate(a.state):
         model.load_state_dict(load_safetensors(s), strict=True)
         logits = logits_of(model, x)
         per_model.append(int((logits.argmax(1) == y).sum()))
         total = logits.double() if total is None else total + logits.double()
-        if a.logits_out and len(a.state) == 1:
-            with open(a.logits_out, "wb") as f:
+        if a.logits_prefix:
+            with open("%s-%d.f32" % (a.logits_prefix, i), "wb") as f:
                 f.write(logits.contiguous().numpy().astype("<f4").tobytes())
     ensemble = int(((total / len(a.state)).argmax(1) == y).sum())
     return {"total": int(y.shape[0]), "correct": per_model, "ensembleCorrect": ensemble}
@@ -182,7 +182,7 @@ def main():
     s.add_argument("--start", type=int, default=0)
     s.add_argument("--end", type=int, default=None)
     s.add_argument("--state", action="append", required=True)
-    s.add_argument("--logits-out")
+    s.add_argument("--logits-prefix", help="write each model's logits to PREFIX-<i>.f32 (float32 LE)")
     a = p.parse_args()
     result = {"idx-digest": cmd_idx_digest, "make-checkpoints": cmd_make_checkpoints, "make-bn": cmd_make_bn,
               "score": cmd_score}[a.cmd](a)
