@@ -62,9 +62,12 @@ final class StateDictLoader {
                 converted.add(stage(staging, spec, stateDict.get(slot.getKey())));
                 targets.add(slot.getValue());
             }
+            // Every check passed: from here on a failure (an engine error) leaves a mix of weights.
+            architecture.weightsComplete(false);
             for (int i = 0; i < targets.size(); i++) {
                 targets.get(i).set(EVERYTHING, converted.get(i));
             }
+            architecture.weightsComplete(true);
         } finally {
             JniUtils.setGradMode(grad);
         }

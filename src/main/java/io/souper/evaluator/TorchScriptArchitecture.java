@@ -16,6 +16,7 @@ import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.util.Pair;
 import io.souper.checkpoint.DType;
+import io.souper.checkpoint.SafetensorsReader;
 import io.souper.checkpoint.Tensor;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
@@ -163,14 +164,24 @@ public final class TorchScriptArchitecture implements AutoCloseable {
     /** Copies a state dict into the module (see {@link StateDictLoader} for the rules). */
     public void loadStateDict(Map<String, Tensor> stateDict) {
         ensureOpen();
-        weightsComplete = false;
         StateDictLoader.apply(this, stateDict);
-        weightsComplete = true;
     }
 
     /** Same as {@link #loadStateDict(Map)}; a name that occurs twice is a KEY_MISMATCH. */
     public void loadStateDict(Iterable<Tensor> stateDict) {
         loadStateDict(StateDictLoader.byName(stateDict));
+    }
+
+    /**
+     * Loads every tensor of an open safetensors file (memory-mapped, so no heap is spent);
+     * the reader must stay open during the call.
+     */
+    public void loadStateDict(SafetensorsReader checkpoint) {
+        Map<String, Tensor> stateDict = new LinkedHashMap<>();
+        for (String name : checkpoint.names()) {
+            stateDict.put(name, checkpoint.map(name));
+        }
+        loadStateDict(stateDict);
     }
 
     /** Every key a checkpoint must hold, in module order (parameters, then buffers by name). */
@@ -206,6 +217,11 @@ public final class TorchScriptArchitecture implements AutoCloseable {
     /** False after a load that failed half-way: the module then holds a mix of two checkpoints. */
     public boolean weightsComplete() {
         return weightsComplete;
+    }
+
+    /** Set by the loader around the copy (after every check passed). */
+    void weightsComplete(boolean complete) {
+        this.weightsComplete = complete;
     }
 
     Map<String, NDArray> slots() {
