@@ -8,6 +8,7 @@ of the Java reader, and normalised with the same formula: (x/255 - 0.2860) / 0.3
   idx-digest  --dir D --split S --start A --end B
   make-checkpoints --arch A --dir D --out O --count K
   make-bn     --out O
+  write-u8-dataset --dir D --split S --start A --end B --out F [--mean M --std S]
   score       --arch A --dir D --split S --start A --end B --state S1 [--state S2 ...] [--logits-prefix P]
 """
 import argparse
@@ -142,6 +143,15 @@ def cmd_make_bn(a):
             "numBatchesTracked": int(state["features.1.num_batches_tracked"])}
 
 
+def cmd_write_u8_dataset(a):
+    images = read_idx(find(a.dir, a.split + "-images-idx3-ubyte"))[a.start:a.end]
+    labels = read_idx(find(a.dir, a.split + "-labels-idx1-ubyte"))[a.start:a.end]
+    meta = {"normalisation_mean": a.mean, "normalisation_std": a.std} if a.mean else None
+    save_safetensors({"inputs": torch.from_numpy(images.copy()),
+                      "labels": torch.from_numpy(labels.astype(np.int32))}, a.out, meta)
+    return {"count": int(labels.shape[0])}
+
+
 def cmd_score(a):
     x, y = load_split(a.dir, a.split, a.start, a.end)
     model = torch.jit.load(a.arch)
@@ -175,6 +185,14 @@ def main():
     m.add_argument("--count", type=int, default=2)
     b = sub.add_parser("make-bn")
     b.add_argument("--out", required=True)
+    u = sub.add_parser("write-u8-dataset")
+    u.add_argument("--dir", required=True)
+    u.add_argument("--split", required=True)
+    u.add_argument("--start", type=int, default=0)
+    u.add_argument("--end", type=int, default=None)
+    u.add_argument("--out", required=True)
+    u.add_argument("--mean")
+    u.add_argument("--std")
     s = sub.add_parser("score")
     s.add_argument("--arch", required=True)
     s.add_argument("--dir", required=True)
@@ -185,6 +203,7 @@ def main():
     s.add_argument("--logits-prefix", help="write each model's logits to PREFIX-<i>.f32 (float32 LE)")
     a = p.parse_args()
     result = {"idx-digest": cmd_idx_digest, "make-checkpoints": cmd_make_checkpoints, "make-bn": cmd_make_bn,
+              "write-u8-dataset": cmd_write_u8_dataset,
               "score": cmd_score}[a.cmd](a)
     print(json.dumps(result))
 
