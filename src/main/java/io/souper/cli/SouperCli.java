@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 TopicsCommand.class,
+                StreamsCommand.class,
         })
 public final class SouperCli implements Runnable {
 
@@ -18,7 +19,10 @@ public final class SouperCli implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        int code = commandLine().execute(args);
+        if (!Foreground.stopping()) {
+            System.exit(code);
+        }
     }
 
     public static CommandLine commandLine() {
