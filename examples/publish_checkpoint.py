@@ -35,8 +35,9 @@ import sys
 import time
 
 import avro.schema
+import requests
 from confluent_kafka import Producer
-from confluent_kafka.avro import AvroProducer
+from confluent_kafka.avro import AvroProducer, ClientError, SerializerError
 
 DEFAULT_SCHEMAS = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "schemas")
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
@@ -177,7 +178,15 @@ def main(argv=None):
         outcome["error"] = error
         outcome["where"] = (message.topic(), message.partition(), message.offset()) if message else None
 
-    producer.produce_checkpoint(args.topic, args.soup, event, delivered)
+    try:
+        producer.produce_checkpoint(args.topic, args.soup, event, delivered)
+    except requests.exceptions.RequestException as e:
+        print("schema registry not reachable at %s: %s" % (args.registry, e), file=sys.stderr)
+        return 1
+    except (ClientError, SerializerError) as e:
+        # e.g. the registry refused the schema as incompatible with the subject's earlier versions
+        print("checkpoint %s could not be serialized: %s" % (args.checkpoint_id, e), file=sys.stderr)
+        return 1
     remaining = producer.flush(30)
     if remaining or "error" not in outcome:
         print("checkpoint %s was not delivered within 30 s" % args.checkpoint_id, file=sys.stderr)

@@ -51,6 +51,17 @@ public class SpecificAvroDeserializer<T extends SpecificRecord> implements Deser
         this.type = type;
     }
 
+    /** Lets {@link SpecificAvroSerde} give its serializer and deserializer one shared client. */
+    void adoptClient(SchemaRegistryClient shared) {
+        if (client == null) {
+            client = shared;
+        }
+    }
+
+    boolean hasClient() {
+        return client != null;
+    }
+
     @Override
     public void configure(Map<String, ?> configs, boolean isKey) {
         AvroSerdeConfig config = new AvroSerdeConfig(configs);

@@ -15,6 +15,8 @@ import org.apache.kafka.common.serialization.Serializer;
 public class SpecificAvroSerde<T extends SpecificRecord> implements Serde<T> {
     private final SpecificAvroSerializer<T> serializer;
     private final SpecificAvroDeserializer<T> deserializer;
+    /** The client built from configuration, shared by both halves (one cache), closed with the serde. */
+    private SchemaRegistryClient ownedClient;
 
     public SpecificAvroSerde() {
         this.serializer = new SpecificAvroSerializer<>();
@@ -34,6 +36,11 @@ public class SpecificAvroSerde<T extends SpecificRecord> implements Serde<T> {
 
     @Override
     public void configure(Map<String, ?> configs, boolean isKey) {
+        if (!serializer.hasClient() && !deserializer.hasClient()) {
+            ownedClient = SerdeClients.fromConfig(new AvroSerdeConfig(configs), configs);
+            serializer.adoptClient(ownedClient);
+            deserializer.adoptClient(ownedClient);
+        }
         serializer.configure(configs, isKey);
         deserializer.configure(configs, isKey);
     }
@@ -52,5 +59,8 @@ public class SpecificAvroSerde<T extends SpecificRecord> implements Serde<T> {
     public void close() {
         serializer.close();
         deserializer.close();
+        if (ownedClient != null) {
+            ownedClient.close();
+        }
     }
 }

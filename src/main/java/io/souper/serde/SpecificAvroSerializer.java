@@ -51,6 +51,17 @@ public class SpecificAvroSerializer<T extends SpecificRecord> implements Seriali
         this.client = client;
     }
 
+    /** Lets {@link SpecificAvroSerde} give its serializer and deserializer one shared client. */
+    void adoptClient(SchemaRegistryClient shared) {
+        if (client == null) {
+            client = shared;
+        }
+    }
+
+    boolean hasClient() {
+        return client != null;
+    }
+
     @Override
     public void configure(Map<String, ?> configs, boolean isKey) {
         AvroSerdeConfig config = new AvroSerdeConfig(configs);
