@@ -85,7 +85,7 @@ public final class EvaluatorService implements AutoCloseable {
             LOG.info("evaluator {} starting on {} (store roots {}, work dir {})", clientId, Devices.describe(device),
                     settings.storeRoots(), settings.workDir());
             return new EvaluatorService(clients, topics, settings, metrics, handler, Devices.describe(device), clientId,
-                    running);
+                    running, Map.of());
         } catch (RuntimeException e) {
             engine.close();
             if (definitions != null) {
@@ -98,16 +98,20 @@ public final class EvaluatorService implements AutoCloseable {
         }
     }
 
-    /** The same service around any processor: how the tests drive the Kafka side with a slow stand-in. */
+    /**
+     * The same service around any processor, with consumer settings overridden: how the tests drive
+     * the Kafka side with a slow stand-in and a short max.poll.interval.ms.
+     */
     static EvaluatorService start(KafkaClientConfigs clients, SouperTopics topics, EvaluatorSettings settings,
-                                  SouperMetrics metrics, WorkProcessor processor) {
-        return new EvaluatorService(clients, topics, settings, metrics, processor, "cpu",
-                settings.groupId() + "-" + UUID.randomUUID().toString().substring(0, 8), new AtomicBoolean(true));
+                                  WorkProcessor processor, Map<String, Object> consumerOverrides) {
+        return new EvaluatorService(clients, topics, settings, null, processor, "cpu",
+                settings.groupId() + "-" + UUID.randomUUID().toString().substring(0, 8), new AtomicBoolean(true),
+                consumerOverrides);
     }
 
     private EvaluatorService(KafkaClientConfigs clients, SouperTopics topics, EvaluatorSettings settings,
                              SouperMetrics metrics, WorkProcessor processor, String device, String clientId,
-                             AtomicBoolean running) {
+                             AtomicBoolean running, Map<String, Object> consumerOverrides) {
         this.running = running;
         this.processor = processor;
         this.device = device;
@@ -117,6 +121,7 @@ public final class EvaluatorService implements AutoCloseable {
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, settings.maxPollRecords());
         // Cooperative: a rebalance revokes only the partitions that move, so the others keep their queues.
         config.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        config.putAll(consumerOverrides);
         this.consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         if (metrics != null) {
             metrics.bind(consumer);
