@@ -244,12 +244,18 @@ public final class EvaluatorService implements AutoCloseable {
             return;
         }
         if (sync) {
-            consumer.commitSync(offsets, Duration.ofSeconds(10));
+            try {
+                consumer.commitSync(offsets, Duration.ofSeconds(10));
+            } catch (RuntimeException e) {
+                queue.commitFailed(offsets);
+                throw e;
+            }
         } else {
             consumer.commitAsync(offsets, (committed, error) -> {
                 if (error != null) {
-                    // The next commit of the same partition carries a later offset; a lost one only means redelivery.
+                    // Offered again with the next commit; if never committed, the records are only redelivered.
                     LOG.warn("offset commit failed: {}", error.toString());
+                    queue.commitFailed(offsets);
                 }
             });
         }

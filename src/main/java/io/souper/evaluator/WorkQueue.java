@@ -120,6 +120,16 @@ final class WorkQueue {
         return out;
     }
 
+    /** A commit of {@code offsets} failed: offer them again on the next {@link #committable} (unless superseded). */
+    synchronized void commitFailed(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        offsets.forEach((tp, offset) -> {
+            Progress progress = partitions.get(tp);
+            if (progress != null && progress.committed == offset.offset()) {
+                progress.committed = -1;
+            }
+        });
+    }
+
     /** Partitions with records queued or under evaluation: keep them paused. */
     synchronized Set<TopicPartition> busy() {
         Set<TopicPartition> out = new HashSet<>();

@@ -116,6 +116,9 @@ class EvaluatorServiceTest {
         Path garbage = Files.write(Files.createDirectories(store.resolve("bad")).resolve("garbage.safetensors"),
                 "not a safetensors file".getBytes(StandardCharsets.UTF_8));
         Path nan = rewrite(checkpoints.get(0), store.resolve("bad/nan.safetensors"), "fc1.weight", Float.NaN);
+        Path badData = Files.write(store.resolve("bad/heldout.safetensors"), new byte[] {8, 0, 0, 0, 0, 0, 0, 0, '{', '}'});
+        kafka.publish(kafka.topics.definitions, "bad-data", KafkaFixture.definition("bad-data",
+                store.resolve("models/fmnist_cnn.pt"), badData.toUri().toString(), null, Map.of()));
 
         Map<String, String> expectedCodes = new LinkedHashMap<>();
         Map<String, byte[]> published = new HashMap<>();
@@ -129,6 +132,7 @@ class EvaluatorServiceTest {
                 new Case("f-missing", SOUP, SOUP, store.resolve("ckpt/absent.safetensors"), null, "FILE_NOT_FOUND"),
                 new Case("f-shape", SOUP, SOUP, shapeBad, null, "SHAPE_MISMATCH"),
                 new Case("f-unknown", "nobody", "nobody", checkpoints.get(0), null, "UNKNOWN_SOUP"),
+                new Case("f-data", "bad-data", "bad-data", checkpoints.get(0), null, "BAD_DATASET"),
                 new Case("f-key", SOUP, "another-soup", checkpoints.get(0), null, "INVALID_EVENT"));
         for (Case c : cases) {
             CheckpointReady event = KafkaFixture.checkpoint(c.soup(), c.id(), c.file().toUri().toString(), c.sha());

@@ -67,6 +67,24 @@ class WorkQueueTest {
     }
 
     @Test
+    void aFailedCommitIsOfferedAgainUnlessALaterOneSupersedesIt() throws Exception {
+        queue.add(List.of(record(CK0, 0), record(CK1, 0), record(CK0, 1)));
+        queue.done(queue.take(Duration.ZERO));
+        queue.done(queue.take(Duration.ZERO));
+        Map<TopicPartition, OffsetAndMetadata> first = queue.committable();
+        assertThat(first).containsOnlyKeys(CK0, CK1);
+        queue.commitFailed(first);
+        assertThat(queue.committable()).isEqualTo(first);
+
+        queue.done(queue.take(Duration.ZERO)); // CK0@1
+        Map<TopicPartition, OffsetAndMetadata> second = queue.committable();
+        assertThat(second).containsExactly(Map.entry(CK0, new OffsetAndMetadata(2)));
+        // A late failure of the older commit: CK0 has moved on (2 is in flight), CK1 has not.
+        queue.commitFailed(Map.of(CK0, new OffsetAndMetadata(1), CK1, new OffsetAndMetadata(1)));
+        assertThat(queue.committable()).containsExactly(Map.entry(CK1, new OffsetAndMetadata(1)));
+    }
+
+    @Test
     void partitionsWithRecordsWaitingOrUnderEvaluationAreBusy() throws Exception {
         queue.add(List.of(record(CK0, 0), record(CA0, 0)));
         assertThat(queue.busy()).containsExactlyInAnyOrder(CK0, CA0);
