@@ -1,0 +1,138 @@
+package io.souper.cli;
+
+import io.souper.events.AcceptRule;
+import io.souper.events.SoupDefinition;
+import io.souper.events.SoupPolicy;
+import io.souper.kafka.EventPublisher;
+import io.souper.kafka.SouperTopics;
+import io.souper.web.AvroJson;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "soup", mixinStandardHelpOptions = true, description = "Define soups and look at them.",
+        subcommands = {SoupCommand.Define.class, SoupCommand.Show.class})
+public final class SoupCommand {
+
+    @Command(name = "define", mixinStandardHelpOptions = true,
+            description = {"Publish a SoupDefinition to souper.definitions (compacted, key = soup id): the soup's "
+                    + "TorchScript architecture, its held-out split (drives every decision), optional test and "
+                    + "distribution-shift splits (reported only), policy and accept rule. Paths are turned into "
+                    + "file:// URIs. Policy and accept rule cannot change once a soup has started."})
+    static final class Define implements Callable<Integer> {
+        @Mixin
+        ConnectionOptions connection;
+
+        @Parameters(index = "0", paramLabel = "SOUP_ID", description = "The soup's id (the key of every event about it).")
+        String soupId;
+
+        @Option(names = "--architecture", required = true, paramLabel = "URI",
+                description = "TorchScript file whose parameter names match the checkpoints' keys.")
+        String architecture;
+
+        @Option(names = "--held-out", required = true, paramLabel = "URI",
+                description = "Held-out split (safetensors file or directory, or an IDX dataset URI).")
+        String heldOut;
+
+        @Option(names = "--test", paramLabel = "URI", description = "Test split, reported only.")
+        String test;
+
+        @Option(names = "--shift", paramLabel = "NAME=URI",
+                description = "A distribution-shift split, reported only; repeat for several.")
+        Map<String, String> shifts = new LinkedHashMap<>();
+
+        @Option(names = "--policy", defaultValue = "sorted",
+                description = "sorted (the paper's greedy soup, default) or online (each checkpoint tried once).")
+        String policy;
+
+        @Option(names = "--accept", defaultValue = ">",
+                description = "Accept rule: '>' (strictly better, the paper's, default) or '>='.")
+        String accept;
+
+        @Option(names = "--description", description = "Free text shown on dashboards.")
+        String description;
+
+        @Override
+        public Integer call() {
+            Map<String, String> shiftUris = new LinkedHashMap<>();
+            shifts.forEach((name, uri) -> shiftUris.put(name, Uris.of(uri)));
+            SoupDefinition definition = SoupDefinition.newBuilder()
+                    .setSoupId(soupId)
+                    .setArchitectureUri(Uris.of(architecture))
+                    .setHeldOutUri(Uris.of(heldOut))
+                    .setTestUri(Uris.of(test))
+                    .setShiftUris(shiftUris)
+                    .setPolicy(parsePolicy(policy))
+                    .setAcceptRule(parseAccept(accept))
+                    .setDescription(description)
+                    .setCreatedAt(Instant.now())
+                    .build();
+            SouperTopics topics = SouperTopics.forRegistry(connection.schemaRegistryUrl);
+            RecordMetadata meta = EventPublisher.publish(connection.clientConfigs(), topics.definitions, soupId, definition);
+            System.out.println(AvroJson.toJsonLine(definition));
+            System.err.printf("published to %s[%d]@%d%n", meta.topic(), meta.partition(), meta.offset());
+            return 0;
+        }
+
+        static SoupPolicy parsePolicy(String text) {
+            return switch (text.toLowerCase(java.util.Locale.ROOT)) {
+                case "sorted" -> SoupPolicy.SORTED;
+                case "online" -> SoupPolicy.ONLINE;
+                default -> throw new IllegalArgumentException("--policy must be sorted or online, got '" + text + "'");
+            };
+        }
+
+        static AcceptRule parseAccept(String text) {
+            return switch (text.trim()) {
+                case ">", "gt", "greater" -> AcceptRule.GREATER;
+                case ">=", "ge", "greater-or-equal" -> AcceptRule.GREATER_OR_EQUAL;
+                default -> throw new IllegalArgumentException("--accept must be '>' or '>=', got '" + text + "'");
+            };
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true,
+            description = "Print a soup's current state (or every soup) as JSON, from the souper's query API.")
+    static final class Show implements Callable<Integer> {
+        @Parameters(index = "0", arity = "0..1", paramLabel = "SOUP_ID", description = "Omit to list every soup.")
+        String soupId;
+
+        @Option(names = "--decisions", description = "Print the soup's decisions (audit log) instead.")
+        boolean decisions;
+
+        @Option(names = "--api", defaultValue = "${env:SOUPER_API_URL:-http://localhost:8080}",
+                description = "A souper instance's HTTP address (default: ${DEFAULT-VALUE}).")
+        String api;
+
+        @Override
+        public Integer call() throws Exception {
+            String path = soupId == null ? "/soups" : "/soups/" + java.net.URLEncoder.encode(soupId,
+                    java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20") + (decisions ? "/decisions" : "");
+            HttpResponse<String> response;
+            try {
+                response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(api + path)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("cannot reach the souper at " + api + " (is `souper streams` or "
+                        + "`souper demo` running?): " + e.getMessage(), e);
+            }
+            if (response.statusCode() != 200) {
+                System.err.println("souper: " + api + path + " answered " + response.statusCode() + ": " + response.body());
+                return 1;
+            }
+            System.out.println(response.body());
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,178 @@
+package io.souper.soup;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Everything one soup remembers, between inputs and across restarts ({@link #encode()} /
+ * {@link #decode(byte[])}). Mutated only by {@link Souper#step}; read by anyone through the public
+ * accessors.
+ */
+public final class SoupState {
+
+    final String soupId;
+    final Policy policy;
+    final Acceptance acceptance;
+
+    /** Published soup version: 0 until the first publication. */
+    long version;
+    long decisionSequence;
+    long requestsIssued;
+    /** (online) checkpoints queued again after a replacement dropped them or their trial. */
+    long retriesQueued;
+
+    /** Scored checkpoints; the index is the arrival number. */
+    final List<CheckpointScored> checkpoints = new ArrayList<>();
+    final Map<String, Integer> arrivalById = new HashMap<>();
+    final Map<String, CheckpointFailed> failed = new LinkedHashMap<>();
+    final Memo memo = new Memo();
+    InFlight inFlight;
+    PublishedSoup published = PublishedSoup.EMPTY;
+    Decision lastDecision;
+    Tally tally = Tally.EMPTY;
+    /** (sorted) last announced verdict per checkpoint id. */
+    final Map<String, Verdict> verdicts = new HashMap<>();
+    /** (online) checkpoints waiting for their trial, first to try first. */
+    final ArrayDeque<QueuedCheckpoint> queue = new ArrayDeque<>();
+    final EnumMap<Ignored, Long> ignored = new EnumMap<>(Ignored.class);
+
+    SoupState(String soupId, Policy policy, Acceptance acceptance) {
+        this.soupId = Inputs.requireText(soupId, "soupId");
+        this.policy = Inputs.requireNonNull(policy, "policy of soup " + soupId);
+        this.acceptance = Inputs.requireNonNull(acceptance, "accept rule of soup " + soupId);
+        if (soupId.contains("#")) {
+            // request ids are soupId#n; a '#' in the id would make them ambiguous
+            throw new IllegalArgumentException("soupId must not contain '#': " + soupId);
+        }
+    }
+
+    /** A new, empty soup. */
+    public static SoupState create(String soupId, Policy policy, Acceptance acceptance) {
+        return new SoupState(soupId, policy, acceptance);
+    }
+
+    /** Compact, versioned JSON; deterministic (equal states encode to equal bytes). */
+    public byte[] encode() {
+        return SoupStateCodec.encode(this);
+    }
+
+    /** @throws IllegalArgumentException for bytes that are not a soup state of a known format version */
+    public static SoupState decode(byte[] bytes) {
+        return SoupStateCodec.decode(bytes);
+    }
+
+    // ---- package-private helpers for the policies ----
+
+    void addCheckpoint(CheckpointScored c) {
+        arrivalById.put(c.checkpointId(), checkpoints.size());
+        checkpoints.add(c);
+    }
+
+    boolean knows(String checkpointId) {
+        return arrivalById.containsKey(checkpointId) || failed.containsKey(checkpointId);
+    }
+
+    CheckpointScored checkpoint(String checkpointId) {
+        return checkpoints.get(arrival(checkpointId));
+    }
+
+    int arrival(String checkpointId) {
+        Integer arrival = arrivalById.get(checkpointId);
+        if (arrival == null) {
+            throw new IllegalStateException("soup " + soupId + " has no scored checkpoint " + checkpointId);
+        }
+        return arrival;
+    }
+
+    BitSet arrivalSet(Collection<String> checkpointIds) {
+        BitSet set = new BitSet();
+        checkpointIds.forEach(id -> set.set(arrival(id)));
+        return set;
+    }
+
+    /** Scored checkpoints by held-out accuracy, best first; ties: earlier arrival first. */
+    List<CheckpointScored> ranking() {
+        List<CheckpointScored> ranked = new ArrayList<>(checkpoints); // arrival order; the sort is stable
+        ranked.sort(Comparator.comparing(CheckpointScored::heldOut).reversed());
+        return ranked;
+    }
+
+    void countIgnored(Ignored reason) {
+        ignored.merge(reason, 1L, Long::sum);
+    }
+
+    // ---- public read-only view ----
+
+    public String soupId() {
+        return soupId;
+    }
+
+    public Policy policy() {
+        return policy;
+    }
+
+    public Acceptance acceptance() {
+        return acceptance;
+    }
+
+    /** Published version; 0 before the first publication. */
+    public long version() {
+        return version;
+    }
+
+    /** How many candidate evaluations this soup has requested (memo hits cost none). */
+    public long candidateEvaluationsRequested() {
+        return requestsIssued;
+    }
+
+    public long ignoredCount(Ignored reason) {
+        return ignored.getOrDefault(reason, 0L);
+    }
+
+    public long ignoredTotal() {
+        return ignored.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** (online) how many checkpoints were queued again after a replacement. */
+    public long retriesQueued() {
+        return retriesQueued;
+    }
+
+    public int memoSize() {
+        return memo.size();
+    }
+
+    public long decisionCount() {
+        return decisionSequence;
+    }
+
+    public Tally tally() {
+        return tally;
+    }
+
+    public List<String> publishedIngredientIds() {
+        return published.ingredientIds();
+    }
+
+    public Optional<Accuracy> publishedHeldOut() {
+        return Optional.ofNullable(published.heldOut());
+    }
+
+    public Optional<Decision> lastDecision() {
+        return Optional.ofNullable(lastDecision);
+    }
+
+    /** The request awaiting its result, e.g. to send it again if the adapter decides it was lost. */
+    public Optional<CandidateRequest> requestInFlight() {
+        return Optional.ofNullable(inFlight).map(InFlight::request);
+    }
+}

@@ -1,0 +1,116 @@
+package io.souper.soup;
+
+import java.util.BitSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The soup state machine: one input in, the state advanced, the outputs returned. Deterministic:
+ * the same state and the same inputs (with the same {@code nowMillis}) give the same outputs, so a
+ * replay after a crash reproduces what was emitted. Never reads a clock.
+ *
+ * <p>An input that is not merely late but impossible (a result naming the request in flight with
+ * different ingredients or a newer base version) is refused with an {@link IllegalArgumentException}
+ * before anything changes, for the caller to dead-letter.
+ */
+public final class Souper {
+
+    private Souper() {
+    }
+
+    public static SoupStep step(SoupState state, SoupInput input, long nowMillis) {
+        Inputs.requireNonNull(state, "soup state");
+        Inputs.requireNonNull(input, "soup input");
+        if (input instanceof CheckpointScored c) {
+            return onCheckpointScored(state, c, nowMillis);
+        }
+        if (input instanceof CheckpointFailed f) {
+            return onCheckpointFailed(state, f, nowMillis);
+        }
+        if (input instanceof CandidateScored r) {
+            return onCandidate(state, r.requestId(), r.baseVersion(), r.ingredientIds(), CandidateOutcome.scored(r),
+                    nowMillis);
+        }
+        CandidateFailed f = (CandidateFailed) input;
+        return onCandidate(state, f.requestId(), f.baseVersion(), f.ingredientIds(), CandidateOutcome.failed(f),
+                nowMillis);
+    }
+
+    private static SoupStep onCheckpointScored(SoupState s, CheckpointScored c, long now) {
+        StepContext ctx = new StepContext(s, now, null);
+        if (s.knows(c.checkpointId())) {
+            ctx.ignore(Ignored.DUPLICATE_CHECKPOINT);
+            return ctx.result();
+        }
+        s.addCheckpoint(c);
+        if (s.policy == Policy.SORTED) {
+            SortedPolicy.onCheckpoint(ctx, c);
+        } else {
+            OnlinePolicy.onCheckpoint(ctx, c);
+        }
+        return ctx.result();
+    }
+
+    private static SoupStep onCheckpointFailed(SoupState s, CheckpointFailed f, long now) {
+        StepContext ctx = new StepContext(s, now, null);
+        if (s.knows(f.checkpointId())) {
+            ctx.ignore(Ignored.DUPLICATE_CHECKPOINT);
+            return ctx.result();
+        }
+        s.failed.put(f.checkpointId(), f);
+        s.tally = s.tally.withFailed(s.failed.size());
+        ctx.decide(new StepContext.Draft(Decision.Kind.FAILED, f.checkpointId(), List.of(), null,
+                s.published.heldOut(), null, "checkpoint evaluation failed: " + f.errorCode() + ": " + f.message()));
+        return ctx.result();
+    }
+
+    private static SoupStep onCandidate(SoupState s, String requestId, long baseVersion, Set<String> ingredientIds,
+                                        CandidateOutcome outcome, long now) {
+        StepContext ctx = new StepContext(s, now, requestId);
+        if (!issuedHere(s, requestId)) {
+            ctx.ignore(Ignored.UNKNOWN_REQUEST);
+            return ctx.result();
+        }
+        InFlight inFlight = s.inFlight;
+        if (inFlight == null || !inFlight.request().requestId().equals(requestId)) {
+            ctx.ignore(Ignored.NOT_IN_FLIGHT);
+            return ctx.result();
+        }
+        CandidateRequest request = inFlight.request();
+        if (baseVersion < request.baseVersion()) {
+            ctx.ignore(Ignored.STALE_BASE_VERSION);
+            return ctx.result();
+        }
+        if (baseVersion > request.baseVersion()) {
+            throw new IllegalArgumentException("result for " + requestId + " claims base version " + baseVersion
+                    + " but the request was made against version " + request.baseVersion());
+        }
+        if (!ingredientIds.equals(Set.copyOf(request.ingredientIds()))) {
+            throw new IllegalArgumentException("result for " + requestId + " scored " + ingredientIds
+                    + " but the request was for " + request.ingredientIds());
+        }
+        BitSet set = s.arrivalSet(request.ingredientIds());
+        s.memo.put(set, outcome);
+        s.inFlight = null;
+        if (s.policy == Policy.SORTED) {
+            SortedPolicy.onCandidate(ctx);
+        } else {
+            OnlinePolicy.onCandidate(ctx, inFlight, outcome);
+        }
+        return ctx.result();
+    }
+
+    /** Request ids are soupId#n with n = 1..requestsIssued; anything else was never issued by this soup. */
+    private static boolean issuedHere(SoupState s, String requestId) {
+        String prefix = s.soupId + "#";
+        if (!requestId.startsWith(prefix)) {
+            return false;
+        }
+        String digits = requestId.substring(prefix.length());
+        if (digits.isEmpty() || digits.length() > 18 || !digits.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
+            return false;
+        }
+        long n = Long.parseLong(digits);
+        return n >= 1 && n <= s.requestsIssued;
+    }
+}

@@ -1,0 +1,80 @@
+package io.souper.streams;
+
+import io.souper.kafka.SouperTopics;
+import io.souper.metrics.SouperMetrics;
+import io.souper.web.HttpEndpoint;
+import io.souper.web.SoupApi;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.state.HostInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Properties;
+
+/**
+ * The running souper: the topology on Kafka Streams, its metrics, and the query API on
+ * the process's HTTP endpoint. An uncaught error replaces the stream thread instead of
+ * killing the application; exactly-once processing makes the retry safe.
+ */
+public final class SouperStreamsApp implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SouperStreamsApp.class);
+
+    private final KafkaStreams streams;
+
+    private SouperStreamsApp(KafkaStreams streams) {
+        this.streams = streams;
+    }
+
+    /**
+     * @param advertisedHost the host name other instances reach {@code endpoint} at
+     */
+    public static SouperStreamsApp start(String bootstrapServers, SouperTopics topics, String applicationId,
+                                         Path stateDir, int threads, SouperStreamsSettings settings,
+                                         SouperMetrics metrics, HttpEndpoint endpoint, String advertisedHost) {
+        StreamsBuilder builder = new StreamsBuilder();
+        SouperTopology.build(builder, topics, settings, metrics.registry());
+        HostInfo self = new HostInfo(advertisedHost, endpoint.port());
+        Properties config = SouperStreamsConfig.create(bootstrapServers, applicationId, stateDir,
+                self.host() + ":" + self.port(), threads);
+        KafkaStreams streams = new KafkaStreams(builder.build(), config);
+        streams.setUncaughtExceptionHandler(error -> {
+            LOG.error("stream thread failed; replacing it", error);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        streams.setStateListener((now, before) -> LOG.info("souper streams {} -> {}", before, now));
+        metrics.bind(streams);
+        new SoupApi(new SoupQueries(streams, self)).register(endpoint);
+        streams.start();
+        return new SouperStreamsApp(streams);
+    }
+
+    public KafkaStreams streams() {
+        return streams;
+    }
+
+    /** Waits until the app is RUNNING (state restored, tasks assigned). */
+    public void awaitRunning(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (streams.state() != KafkaStreams.State.RUNNING) {
+            if (System.nanoTime() > deadline || !streams.state().isRunningOrRebalancing()) {
+                throw new IllegalStateException("souper streams did not reach RUNNING within " + timeout
+                        + " (state " + streams.state() + ")");
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    @Override
+    public void close() {
+        // Leave the group on a clean stop, so a restart (or the other instances) get the
+        // soups back at once instead of after the session timeout.
+        streams.close(org.apache.kafka.streams.CloseOptions.groupMembershipOperation(
+                org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(Duration.ofSeconds(30)));
+    }
+}

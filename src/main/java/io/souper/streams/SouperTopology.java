@@ -1,0 +1,62 @@
+package io.souper.streams;
+
+import io.souper.events.DeadLetter;
+import io.souper.events.EvaluationRequest;
+import io.souper.events.SoupDecision;
+import io.souper.events.SoupDefinition;
+import io.souper.events.SoupUpdated;
+import io.souper.kafka.SouperTopics;
+import io.souper.kafka.Topic;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.state.Stores;
+
+import java.util.List;
+
+/**
+ * The souper's topology: definitions and evaluation results (co-partitioned by soup id)
+ * go through one stateful processor, whose outputs are routed by type to
+ * souper.candidates, souper.decisions, souper.updates and souper.dlq.
+ */
+public final class SouperTopology {
+
+    private SouperTopology() {
+    }
+
+    public static void build(StreamsBuilder builder, SouperTopics topics, SouperStreamsSettings settings,
+                             io.micrometer.core.instrument.MeterRegistry meters) {
+        SoupStreamsMetrics metrics = new SoupStreamsMetrics(meters);
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(StoreNames.DEFINITIONS),
+                Serdes.String(), topics.serde(SoupDefinition.class)));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(StoreNames.STATE),
+                Serdes.String(), Serdes.ByteArray()));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(StoreNames.LATEST),
+                Serdes.String(), topics.serde(SoupUpdated.class)));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(StoreNames.DECISIONS),
+                Serdes.String(), topics.serde(SoupDecision.class)));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(StoreNames.WAITING),
+                Serdes.String(), topics.serde(DeadLetter.class)));
+
+        KStream<String, SpecificRecord> outputs = builder
+                .stream(List.of(topics.definitions.name(), topics.evaluations.name()),
+                        Consumed.with(Serdes.String(), Serdes.ByteArray()))
+                .process(() -> new SoupProcessor(topics, settings, metrics),
+                        StoreNames.DEFINITIONS, StoreNames.STATE, StoreNames.LATEST, StoreNames.DECISIONS, StoreNames.WAITING);
+
+        route(outputs, EvaluationRequest.class, topics.candidates);
+        route(outputs, SoupDecision.class, topics.decisions);
+        route(outputs, SoupUpdated.class, topics.updates);
+        route(outputs, DeadLetter.class, topics.deadLetters);
+    }
+
+    private static <V extends SpecificRecord> void route(KStream<String, SpecificRecord> outputs, Class<V> type,
+                                                         Topic<String, V> topic) {
+        outputs.filter((key, value) -> type.isInstance(value))
+                .mapValues(type::cast)
+                .to(topic.name(), Produced.with(topic.keySerde(), topic.valueSerde()));
+    }
+}

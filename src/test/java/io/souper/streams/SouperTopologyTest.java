@@ -1,0 +1,217 @@
+package io.souper.streams;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.souper.events.DeadLetter;
+import io.souper.events.DecisionKind;
+import io.souper.events.EvaluationRequest;
+import io.souper.events.EvaluationResult;
+import io.souper.events.IngredientRef;
+import io.souper.events.SoupDecision;
+import io.souper.events.SoupDefinition;
+import io.souper.events.SoupPolicy;
+import io.souper.events.SoupUpdated;
+import io.souper.kafka.DeadLetters;
+import io.souper.kafka.SouperTopics;
+import io.souper.kafka.Topic;
+import io.souper.kafka.TopicNames;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class SouperTopologyTest {
+
+    @TempDir
+    Path stateDir;
+
+    private TopologyTestDriver driver;
+    private TestInputTopic<String, SoupDefinition> definitions;
+    private TestInputTopic<String, EvaluationResult> evaluations;
+    private TestInputTopic<String, byte[]> rawEvaluations;
+    private TestOutputTopic<String, EvaluationRequest> candidates;
+    private TestOutputTopic<String, SoupDecision> decisions;
+    private TestOutputTopic<String, SoupUpdated> updates;
+    private TestOutputTopic<String, DeadLetter> deadLetters;
+
+    @BeforeEach
+    void start() {
+        SouperTopics topics = SouperTopics.forRegistry("mock://topology-" + UUID.randomUUID());
+        StreamsBuilder builder = new StreamsBuilder();
+        SouperTopology.build(builder, topics, new SouperStreamsSettings(Duration.ofMinutes(5), 3, Duration.ofSeconds(10)),
+                new SimpleMeterRegistry());
+        Properties props = SouperStreamsConfig.create("unused:9092", "souper-test", stateDir, null, 1);
+        driver = new TopologyTestDriver(builder.build(), props, Instant.ofEpochMilli(1_000_000));
+        definitions = input(topics.definitions);
+        evaluations = input(topics.evaluations);
+        rawEvaluations = driver.createInputTopic(TopicNames.EVALUATIONS, Serdes.String().serializer(), Serdes.ByteArray().serializer());
+        candidates = output(topics.candidates);
+        decisions = output(topics.decisions);
+        updates = output(topics.updates);
+        deadLetters = output(topics.deadLetters);
+    }
+
+    @AfterEach
+    void stop() {
+        driver.close();
+    }
+
+    @Test
+    void sortedSoupSeedsAsksForTheNextSetAndAcceptsABetterAverage() {
+        definitions.pipeInput("s", Events.definition("s", SoupPolicy.SORTED));
+        evaluations.pipeInput("s", Events.checkpoint("s", "c1", 800));
+
+        assertThat(decisions.readValue().getKind()).isEqualTo(DecisionKind.SEEDED);
+        SoupUpdated first = updates.readValue();
+        assertThat(first.getVersion()).isEqualTo(1);
+        assertThat(first.getIngredients()).extracting(i -> i.getCheckpointId()).containsExactly("c1");
+        assertThat(first.getHeldOut().getAccuracy()).isEqualTo(0.8);
+
+        evaluations.pipeInput("s", Events.checkpoint("s", "c2", 850));
+        EvaluationRequest request = candidates.readValue();
+        assertThat(request.getSoupId()).isEqualTo("s");
+        assertThat(request.getIngredients()).extracting(IngredientRef::getCheckpointId).containsExactlyInAnyOrder("c1", "c2");
+
+        evaluations.pipeInput("s", Events.answer(request, 900));
+        List<SoupDecision> made = decisions.readValuesToList();
+        assertThat(made).extracting(SoupDecision::getKind).contains(DecisionKind.ACCEPTED);
+        List<SoupUpdated> versions = updates.readValuesToList();
+        SoupUpdated soup = versions.get(versions.size() - 1);
+        assertThat(soup.getIngredients()).extracting(i -> i.getCheckpointId()).containsExactlyInAnyOrder("c1", "c2");
+        assertThat(soup.getHeldOut().getAccuracy()).isEqualTo(0.9);
+        assertThat(soup.getArtifactUri()).isEqualTo("file:///artifacts/" + request.getRequestId());
+        assertThat(candidates.isEmpty()).isTrue();
+        assertThat(deadLetters.isEmpty()).isTrue();
+    }
+
+    @Test
+    void duplicateAndStaleResultsChangeNothing() {
+        definitions.pipeInput("s", Events.definition("s", SoupPolicy.SORTED));
+        evaluations.pipeInput("s", Events.checkpoint("s", "c1", 800));
+        evaluations.pipeInput("s", Events.checkpoint("s", "c2", 700));
+        EvaluationRequest request = candidates.readValue();
+        evaluations.pipeInput("s", Events.answer(request, 750));
+        decisions.readValuesToList();
+        updates.readValuesToList();
+
+        evaluations.pipeInput("s", Events.answer(request, 990));          // redelivered, with another score
+        evaluations.pipeInput("s", Events.checkpoint("s", "c1", 800));    // checkpoint scored twice
+        assertThat(decisions.isEmpty()).isTrue();
+        assertThat(updates.isEmpty()).isTrue();
+        assertThat(candidates.isEmpty()).isTrue();
+        assertThat(deadLetters.isEmpty()).isTrue();
+    }
+
+    @Test
+    void unreadableBytesGoToTheDeadLetterTopicAndProcessingContinues() {
+        definitions.pipeInput("s", Events.definition("s", SoupPolicy.SORTED));
+        byte[] garbage = "not avro".getBytes(StandardCharsets.UTF_8);
+        rawEvaluations.pipeInput("s", garbage);
+        evaluations.pipeInput("s", Events.checkpoint("s", "c1", 800));
+
+        DeadLetter letter = deadLetters.readValue();
+        assertThat(letter.getReasonCode()).isEqualTo(DeadLetters.DESERIALIZATION_FAILED);
+        assertThat(letter.getOriginalTopic()).isEqualTo(TopicNames.EVALUATIONS);
+        assertThat(letter.getMessage()).contains("magic byte");
+        assertThat(bytes(letter.getValue())).isEqualTo(garbage);
+        assertThat(letter.getComponent()).isEqualTo("souper-streams");
+        assertThat(updates.readValue().getIngredients()).hasSize(1);
+    }
+
+    @Test
+    void resultsWaitForTheirDefinitionThenExpireToTheDeadLetterTopic() {
+        evaluations.pipeInput("late", Events.checkpoint("late", "c1", 800));
+        assertThat(updates.isEmpty()).isTrue();
+        definitions.pipeInput("late", Events.definition("late", SoupPolicy.SORTED));
+        assertThat(updates.readValue().getIngredients()).extracting(i -> i.getCheckpointId()).containsExactly("c1");
+
+        evaluations.pipeInput("never", Events.checkpoint("never", "c9", 800), Instant.ofEpochMilli(1_000_000));
+        driver.advanceWallClockTime(Duration.ofMinutes(6));
+        DeadLetter letter = deadLetters.readValue();
+        assertThat(letter.getReasonCode()).isEqualTo(DeadLetters.UNKNOWN_SOUP);
+        assertThat(letter.getMessage()).contains("never");
+    }
+
+    @Test
+    void waitingIsBoundedPerSoup() {
+        for (int i = 0; i < 4; i++) {
+            evaluations.pipeInput("crowded", Events.checkpoint("crowded", "c" + i, 800));
+        }
+        assertThat(deadLetters.readValuesToList()).singleElement()
+                .satisfies(l -> assertThat(l.getReasonCode()).isEqualTo(DeadLetters.UNKNOWN_SOUP));
+    }
+
+    @Test
+    void invalidEventsAreDeadLetteredWithTheirReason() {
+        definitions.pipeInput("s", Events.definition("s", SoupPolicy.SORTED));
+        evaluations.pipeInput("s", Events.checkpoint("other", "c1", 800));
+        assertThat(deadLetters.readValue().getMessage()).contains("keyed 's' names soup 'other'");
+
+        evaluations.pipeInput("s", EvaluationResult.newBuilder(Events.checkpoint("s", "c2", 800)).setHeldOut(null).build());
+        assertThat(deadLetters.readValue().getMessage()).contains("neither a held-out score nor an error");
+
+        definitions.pipeInput("s", Events.definition("s", SoupPolicy.ONLINE));
+        DeadLetter conflict = deadLetters.readValue();
+        assertThat(conflict.getReasonCode()).isEqualTo(DeadLetters.DEFINITION_CONFLICT);
+        assertThat(updates.isEmpty()).isTrue();
+    }
+
+    @Test
+    void anAnswerForOtherIngredientsThanRequestedIsDeadLetteredAndTheSoupWaitsOn() {
+        definitions.pipeInput("s", Events.definition("s", SoupPolicy.SORTED));
+        evaluations.pipeInput("s", Events.checkpoint("s", "c1", 800));
+        evaluations.pipeInput("s", Events.checkpoint("s", "c2", 700));
+        EvaluationRequest request = candidates.readValue();
+        EvaluationRequest tampered = EvaluationRequest.newBuilder(request)
+                .setIngredients(List.of(Events.ref("c1"), Events.ref("c9"))).build();
+        evaluations.pipeInput("s", Events.answer(tampered, 990));
+        assertThat(deadLetters.readValue().getReasonCode()).isEqualTo(DeadLetters.INVALID_EVENT);
+
+        decisions.readValuesToList();
+        evaluations.pipeInput("s", Events.answer(request, 750));   // the real answer still counts
+        assertThat(decisions.readValue().getKind()).isEqualTo(DecisionKind.REJECTED);
+    }
+
+    @Test
+    void failedCheckpointIsRecordedButNeverAnIngredient() {
+        definitions.pipeInput("s", Events.definition("s", SoupPolicy.ONLINE));
+        evaluations.pipeInput("s", Events.failedCheckpoint("s", "bad"));
+        evaluations.pipeInput("s", Events.checkpoint("s", "good", 700));
+        List<SoupDecision> made = decisions.readValuesToList();
+        assertThat(made).extracting(SoupDecision::getKind).containsExactly(DecisionKind.FAILED, DecisionKind.SEEDED);
+        List<SoupUpdated> versions = updates.readValuesToList();
+        SoupUpdated soup = versions.get(versions.size() - 1);
+        assertThat(soup.getIngredients()).extracting(i -> i.getCheckpointId()).containsExactly("good");
+        assertThat(soup.getFailedCount()).isEqualTo(1);
+    }
+
+    private <V extends org.apache.avro.specific.SpecificRecord> TestInputTopic<String, V> input(Topic<String, V> topic) {
+        return driver.createInputTopic(topic.name(), topic.keySerde().serializer(), topic.valueSerde().serializer());
+    }
+
+    private <V extends org.apache.avro.specific.SpecificRecord> TestOutputTopic<String, V> output(Topic<String, V> topic) {
+        return driver.createOutputTopic(topic.name(), topic.keySerde().deserializer(), topic.valueSerde().deserializer());
+    }
+
+    private static byte[] bytes(ByteBuffer buffer) {
+        byte[] out = new byte[buffer.remaining()];
+        buffer.duplicate().get(out);
+        return out;
+    }
+}
