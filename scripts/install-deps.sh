@@ -11,6 +11,7 @@ PACKAGES=(
   prometheus             # promtool checks the alert rules
   docker-compose         # validates the distributed compose file
   kcat
+  chromium               # headless browser test of the web page
 )
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -29,6 +30,7 @@ need /usr/bin/python3 "Debian python3"
 need promtool "package prometheus"
 need docker-compose "package docker-compose"
 need kcat "package kcat"
+need chromium "package chromium"
 if ! /usr/bin/python3 -c 'import torch, numpy, confluent_kafka, avro' 2>/dev/null; then
   echo "MISSING PYTHON MODULES: /usr/bin/python3 cannot import torch, numpy, confluent_kafka and avro" >&2
   missing=1

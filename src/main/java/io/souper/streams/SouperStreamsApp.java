@@ -4,6 +4,7 @@ import io.souper.kafka.SouperTopics;
 import io.souper.metrics.SouperMetrics;
 import io.souper.web.HttpEndpoint;
 import io.souper.web.SoupApi;
+import io.souper.web.SoupPage;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -49,6 +50,7 @@ public final class SouperStreamsApp implements AutoCloseable {
         streams.setStateListener((now, before) -> LOG.info("souper streams {} -> {}", before, now));
         metrics.bind(streams);
         new SoupApi(new SoupQueries(streams, self)).register(endpoint);
+        new SoupPage().register(endpoint);
         streams.start();
         return new SouperStreamsApp(streams);
     }

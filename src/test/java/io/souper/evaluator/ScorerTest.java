@@ -99,6 +99,17 @@ class ScorerTest {
     }
 
     @Test
+    void aMemoryMappedCheckpointLoadsStraightFromTheFile() throws IOException {
+        try (SafetensorsReader reader = SafetensorsReader.open(tmp.resolve("ckpt-1.safetensors"))) {
+            cnn.loadStateDict(reader);
+        }
+        ScoreResult result = new Scorer(cnn).scoreWithLogits(data);
+        assertThat(result.correct()).isEqualTo(reference.get("correct").get(1).asLong());
+        float[] expected = readFloats(tmp.resolve("logits-1.f32"));
+        assertThat(result.logits()[0]).isCloseTo(expected[0], within(1e-4f));
+    }
+
+    @Test
     void scoringIsDeterministicAcrossWeightSwaps() {
         Scorer scorer = new Scorer(cnn);
         cnn.loadStateDict(ckpt0);

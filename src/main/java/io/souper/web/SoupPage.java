@@ -1,0 +1,34 @@
+package io.souper.web;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+
+/** The soups' web page at {@code /}: a live table over the query API, for people rather than dashboards. */
+public final class SoupPage {
+
+    private final String html;
+
+    public SoupPage() {
+        try (InputStream in = SoupPage.class.getResourceAsStream("/web/index.html")) {
+            if (in == null) {
+                throw new IllegalStateException("web/index.html is missing from the classpath");
+            }
+            html = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public void register(HttpEndpoint endpoint) {
+        endpoint.route("/", exchange -> {
+            String path = exchange.getRequestURI().getPath();
+            if (path.equals("/") || path.equals("/index.html")) {
+                HttpEndpoint.respond(exchange, 200, "text/html; charset=utf-8", html);
+            } else {
+                HttpEndpoint.respond(exchange, 404, "application/json", "{\"error\":\"no such resource\"}");
+            }
+        });
+    }
+}
