@@ -65,11 +65,12 @@ public final class EvaluatorService implements AutoCloseable {
 
     /**
      * Starts an evaluator: checks the device (a GPU that is not there fails here, not at the first
-     * event), joins the group and begins evaluating. {@code metrics} may be shared with other
-     * components of the process.
+     * event), joins the group and begins evaluating. {@code metrics} (required) may be shared with
+     * other components of the process.
      */
     public static EvaluatorService start(KafkaClientConfigs clients, SouperTopics topics, EvaluatorSettings settings,
                                          SouperMetrics metrics) {
+        java.util.Objects.requireNonNull(metrics, "metrics");
         Device device = Devices.resolve(settings.device());
         String clientId = settings.groupId() + "-" + UUID.randomUUID().toString().substring(0, 8);
         AtomicBoolean running = new AtomicBoolean(true);
