@@ -1,0 +1,38 @@
+package io.souper.checkpoint;
+
+/**
+ * Stable, machine-readable reasons why a checkpoint could not be used. The names are
+ * the {@code code} strings of the {@code EvaluationError} event, so an evaluator can
+ * forward them unchanged; only {@link #IO_ERROR} is worth retrying.
+ */
+public enum CheckpointErrorCode {
+    /** Not a usable {@code file:} URI: unparseable, other scheme, host, query, not normalised. */
+    BAD_URI(false),
+    /** A well-formed file URI whose path (or symlink target) lies outside every configured root. */
+    URI_OUTSIDE_ROOTS(false),
+    FILE_NOT_FOUND(false),
+    /** The file's sha256 differs from the one the event announced (or that one is malformed). */
+    HASH_MISMATCH(false),
+    /** Malformed safetensors file: header, offsets, dtypes or shapes. */
+    BAD_HEADER(false),
+    /** Checkpoints to be averaged do not have the same tensor names. */
+    KEY_MISMATCH(false),
+    SHAPE_MISMATCH(false),
+    DTYPE_MISMATCH(false),
+    /** NaN or infinity in the weights (or an F64 sum that overflowed). */
+    NON_FINITE_WEIGHTS(false),
+    /** An integer tensor's sum does not fit in 64 bits. */
+    INTEGER_OVERFLOW(false),
+    /** The file system failed underneath us; the same request may succeed later. */
+    IO_ERROR(true);
+
+    private final boolean retriable;
+
+    CheckpointErrorCode(boolean retriable) {
+        this.retriable = retriable;
+    }
+
+    public boolean retriable() {
+        return retriable;
+    }
+}

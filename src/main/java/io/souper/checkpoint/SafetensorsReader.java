@@ -1,0 +1,173 @@
+package io.souper.checkpoint;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads a safetensors file without ever holding more than the asked-for bytes: the header
+ * is parsed and validated on open, then each tensor (or a window of one) is either
+ * memory-mapped or read positionally. Offsets are 64-bit and every tensor is mapped on
+ * its own, so files larger than 2 GiB work; only a single mapping must stay below 2 GiB.
+ * Thread-safe for reads: positional reads and mappings do not share a file position.
+ */
+public final class SafetensorsReader implements Closeable {
+
+    private final Path file;
+    private final FileChannel channel;
+    private final SafetensorsHeader header;
+
+    private SafetensorsReader(Path file, FileChannel channel, SafetensorsHeader header) {
+        this.file = file;
+        this.channel = channel;
+        this.header = header;
+    }
+
+    /** Opens and validates {@code file}; a malformed file is a BAD_HEADER error naming it. */
+    public static SafetensorsReader open(Path file) {
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (IOException e) {
+            throw CheckpointException.io(file, e);
+        }
+        try {
+            return new SafetensorsReader(file, channel, SafetensorsHeader.read(file, channel));
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw CheckpointException.io(file, e);
+        } catch (RuntimeException e) {
+            closeQuietly(channel);
+            throw e;
+        }
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** The {@code __metadata__} string map, in file order; empty when absent. */
+    public Map<String, String> metadata() {
+        return header.metadata;
+    }
+
+    /** All tensors, sorted by name. */
+    public List<TensorSpec> tensors() {
+        List<TensorSpec> specs = new ArrayList<>(header.entries.size());
+        header.entries.values().forEach(e -> specs.add(e.spec()));
+        return specs;
+    }
+
+    /** Tensor names, sorted. */
+    public Set<String> names() {
+        return header.entries.keySet();
+    }
+
+    public boolean contains(String name) {
+        return header.entries.containsKey(name);
+    }
+
+    public TensorSpec spec(String name) {
+        return entry(name).spec();
+    }
+
+    /** Size of the data section (all tensor bytes). */
+    public long dataBytes() {
+        return header.dataLength;
+    }
+
+    /** The whole tensor, memory-mapped: costs no heap, pages come from the page cache. */
+    public Tensor map(String name) {
+        SafetensorsHeader.Entry e = entry(name);
+        long length = e.end() - e.begin();
+        if (length > Integer.MAX_VALUE) {
+            throw new CheckpointException(CheckpointErrorCode.BAD_HEADER, file + ": tensor '" + name + "' is "
+                    + length + " bytes, too large to map at once; read it in windows");
+        }
+        return new Tensor(name, e.spec().dtype(), e.spec().shape(), map(name, 0, (int) length));
+    }
+
+    /** Maps {@code length} bytes of tensor {@code name} starting {@code byteOffset} bytes into it. */
+    public ByteBuffer map(String name, long byteOffset, int length) {
+        long position = checkedPosition(name, byteOffset, length);
+        if (length == 0) {
+            return ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        try {
+            return channel.map(FileChannel.MapMode.READ_ONLY, position, length).order(ByteOrder.LITTLE_ENDIAN);
+        } catch (IOException e) {
+            throw CheckpointException.io(file, e);
+        }
+    }
+
+    /** Fills {@code destination} (all of its remaining bytes) from tensor {@code name} at {@code byteOffset}. */
+    public void read(String name, long byteOffset, ByteBuffer destination) {
+        long position = checkedPosition(name, byteOffset, destination.remaining());
+        try {
+            long at = position;
+            while (destination.hasRemaining()) {
+                int n = channel.read(destination, at);
+                if (n < 0) {
+                    throw new CheckpointException(CheckpointErrorCode.BAD_HEADER,
+                            file + ": file ended at offset " + at + " while reading tensor '" + name + "'");
+                }
+                at += n;
+            }
+        } catch (IOException e) {
+            throw CheckpointException.io(file, e);
+        }
+    }
+
+    /** The whole tensor copied onto the heap; for small tensors and tests. */
+    public Tensor load(String name) {
+        TensorSpec spec = spec(name);
+        if (spec.byteSize() > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException(file + ": tensor '" + name + "' is too large to load on the heap");
+        }
+        ByteBuffer bytes = ByteBuffer.allocate((int) spec.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+        read(name, 0, bytes);
+        return new Tensor(name, spec.dtype(), spec.shape(), bytes.flip());
+    }
+
+    private long checkedPosition(String name, long byteOffset, long length) {
+        SafetensorsHeader.Entry e = entry(name);
+        if (byteOffset < 0 || length < 0 || byteOffset > e.end() - e.begin() - length) {
+            throw new IndexOutOfBoundsException("bytes [" + byteOffset + ", " + (byteOffset + length)
+                    + ") outside tensor '" + name + "' of " + (e.end() - e.begin()) + " bytes in " + file);
+        }
+        return header.dataStart + e.begin() + byteOffset;
+    }
+
+    private SafetensorsHeader.Entry entry(String name) {
+        SafetensorsHeader.Entry e = header.entries.get(name);
+        if (e == null) {
+            throw new CheckpointException(CheckpointErrorCode.KEY_MISMATCH, file + ": no tensor named '" + name + "'");
+        }
+        return e;
+    }
+
+    @Override
+    public void close() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            throw CheckpointException.io(file, e);
+        }
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // already failing with a better exception
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package io.souper.data;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+
+/**
+ * Loads a labelled split from a URI or path in any format Souper knows (see {@link DatasetUri}
+ * for the scheme): IDX pairs and safetensors files or shard directories. Errors are
+ * {@link DatasetException}s with a stable code and a message naming the file.
+ */
+public final class DatasetLoader {
+
+    private DatasetLoader() {
+    }
+
+    public static LabeledImages load(String uri) {
+        try {
+            return load(new URI(uri));
+        } catch (URISyntaxException e) {
+            throw new DatasetException(DatasetErrorCode.BAD_URI, "'" + uri + "' is not a URI: " + e.getMessage(), e);
+        }
+    }
+
+    public static LabeledImages load(URI uri) {
+        return load(DatasetUri.parse(uri));
+    }
+
+    /** A safetensors file or shard directory. */
+    public static LabeledImages load(Path path) {
+        return load(DatasetUri.of(path));
+    }
+
+    public static LabeledImages load(DatasetUri where) {
+        return switch (where.format()) {
+            case IDX -> FashionMnist.load(where.path(), where.split(), where.from(), where.to(),
+                    where.normalisation() != null ? where.normalisation() : PixelNormalisation.FASHION_MNIST);
+            case SAFETENSORS -> slice(DatasetFiles.read(where.path(), where.normalisation()), where);
+        };
+    }
+
+    private static LabeledImages slice(LabeledImages all, DatasetUri where) {
+        int to = where.to() < 0 ? all.size() : where.to();
+        if (where.from() == 0 && to == all.size()) {
+            return all;
+        }
+        if (to > all.size()) {
+            throw new DatasetException(DatasetErrorCode.BAD_URI, where.uri() + ": range [" + where.from() + ", " + to
+                    + ") is outside the " + all.size() + " images");
+        }
+        return all.slice(all.name() + "[" + where.from() + ":" + to + "]", where.from(), to);
+    }
+}
