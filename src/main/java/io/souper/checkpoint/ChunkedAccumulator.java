@@ -18,18 +18,10 @@ import java.util.List;
  */
 final class ChunkedAccumulator {
 
-    /** How operand bytes reach the accumulator; both keep the heap bounded. */
-    enum ReadMode {
-        /** Map each window of each operand (pages come straight from the page cache). */
-        MAPPED,
-        /** Read each window into one reused direct buffer (no mappings left for the GC to unmap). */
-        POSITIONAL
-    }
-
     static final int DEFAULT_CHUNK_ELEMENTS = 1 << 18;
 
     private final int chunk;
-    private final ReadMode readMode;
+    private final WeightAverager.ReadMode readMode;
     private final double[] floatSum;
     private final long[] intSum;
     private final float[] f32;
@@ -38,7 +30,7 @@ final class ChunkedAccumulator {
     private final ByteBuffer readBuffer;
     private final ByteBuffer outBuffer;
 
-    ChunkedAccumulator(int chunkElements, ReadMode readMode) {
+    ChunkedAccumulator(int chunkElements, WeightAverager.ReadMode readMode) {
         if (chunkElements <= 0 || chunkElements > (1 << 26)) {
             throw new IllegalArgumentException("chunk of " + chunkElements + " elements is out of range");
         }
@@ -49,7 +41,7 @@ final class ChunkedAccumulator {
         this.f32 = new float[chunk];
         this.f64 = new double[chunk];
         this.f16 = new short[chunk];
-        this.readBuffer = readMode == ReadMode.POSITIONAL
+        this.readBuffer = readMode == WeightAverager.ReadMode.POSITIONAL
                 ? ByteBuffer.allocateDirect(chunk * 8).order(ByteOrder.LITTLE_ENDIAN) : null;
         this.outBuffer = ByteBuffer.allocate(chunk * 8).order(ByteOrder.LITTLE_ENDIAN);
     }
@@ -95,7 +87,7 @@ final class ChunkedAccumulator {
     private ByteBuffer window(SafetensorsReader operand, String name, long firstElement, int len) {
         int size = operand.spec(name).dtype().byteSize();
         long offset = firstElement * size;
-        if (readMode == ReadMode.MAPPED) {
+        if (readMode == WeightAverager.ReadMode.MAPPED) {
             return operand.map(name, offset, len * size);
         }
         readBuffer.clear().limit(len * size);

@@ -48,13 +48,14 @@ public final class FileCheckpointStore implements CheckpointStore {
     public FileCheckpointStore(List<Path> roots, Path artifactDir) {
         this.resolver = new FileUriResolver(roots);
         Path dir = artifactDir.toAbsolutePath().normalize();
+        // The artifact directory must itself pass the rules every URI has to pass, symlinks included.
+        resolver.lexicalPath(dir.resolve("probe").toUri().toString());
         try {
             Files.createDirectories(dir);
+            resolver.requireInsideRealRoots(dir.toRealPath(), dir.toUri().toString());
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot create artifact directory " + dir + ": " + e, e);
         }
-        // The artifact directory must itself pass the rules every URI has to pass.
-        resolver.lexicalPath(dir.resolve("probe").toUri().toString());
         this.artifactDir = dir;
     }
 

@@ -53,14 +53,18 @@ final class FileUriResolver {
         } catch (IOException e) {
             throw new CheckpointException(CheckpointErrorCode.FILE_NOT_FOUND, uri + ": no such file (" + path + ")", e);
         }
-        if (!underAny(real, realRoots)) {
-            throw new CheckpointException(CheckpointErrorCode.URI_OUTSIDE_ROOTS, uri + ": resolves through a symlink to "
-                    + real + ", outside the checkpoint roots " + roots);
-        }
+        requireInsideRealRoots(real, uri);
         if (!Files.isRegularFile(real)) {
             throw new CheckpointException(CheckpointErrorCode.FILE_NOT_FOUND, uri + ": " + real + " is not a regular file");
         }
         return real;
+    }
+
+    void requireInsideRealRoots(Path real, String uri) {
+        if (!underAny(real, realRoots)) {
+            throw new CheckpointException(CheckpointErrorCode.URI_OUTSIDE_ROOTS, uri + ": resolves through a symlink to "
+                    + real + ", outside the checkpoint roots " + roots);
+        }
     }
 
     /** The validated absolute path {@code uri} names (it need not exist). */

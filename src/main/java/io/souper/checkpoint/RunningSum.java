@@ -123,8 +123,7 @@ public final class RunningSum {
             List<TensorSpec> logical = operandsFor(candidate);
             List<TensorSpec> stored = logical.stream().map(s -> s.withDtype(ChunkedAccumulator.sumDtype(s.dtype()))).toList();
             SafetensorsWriter writer = SafetensorsWriter.open(out, stored, metadata(ids, logical));
-            withOperands(candidate, operands -> new ChunkedAccumulator(ChunkedAccumulator.DEFAULT_CHUNK_ELEMENTS,
-                    ChunkedAccumulator.ReadMode.MAPPED).sum(operands, logical, writer));
+            withOperands(candidate, operands -> accumulator().sum(operands, logical, writer));
             writer.finish();
             out.close();
             Files.move(temp, newSumFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -145,8 +144,7 @@ public final class RunningSum {
         try (SafetensorsReader reader = SafetensorsReader.open(candidate)) {
             List<TensorSpec> logical = operandsFor(reader);
             SafetensorsWriter writer = SafetensorsWriter.open(out, logical, WeightAverager.OUTPUT_METADATA);
-            withOperands(reader, operands -> new ChunkedAccumulator(ChunkedAccumulator.DEFAULT_CHUNK_ELEMENTS,
-                    ChunkedAccumulator.ReadMode.MAPPED).mean(operands, logical, count() + 1L, writer));
+            withOperands(reader, operands -> accumulator().mean(operands, logical, count() + 1L, writer));
             writer.finish();
         }
     }
@@ -158,8 +156,7 @@ public final class RunningSum {
         }
         try (SafetensorsReader sum = SafetensorsReader.open(file)) {
             SafetensorsWriter writer = SafetensorsWriter.open(out, logicalSpecs, WeightAverager.OUTPUT_METADATA);
-            new ChunkedAccumulator(ChunkedAccumulator.DEFAULT_CHUNK_ELEMENTS, ChunkedAccumulator.ReadMode.MAPPED)
-                    .mean(List.of(sum), logicalSpecs, count(), writer);
+            accumulator().mean(List.of(sum), logicalSpecs, count(), writer);
             writer.finish();
         }
     }
@@ -170,6 +167,10 @@ public final class RunningSum {
             StateDicts.requireCompatible(file, logicalSpecs, candidate.file(), candidate.tensors());
         }
         return candidate.tensors();
+    }
+
+    private static ChunkedAccumulator accumulator() {
+        return new ChunkedAccumulator(ChunkedAccumulator.DEFAULT_CHUNK_ELEMENTS, WeightAverager.ReadMode.POSITIONAL);
     }
 
     private interface OperandsAction {

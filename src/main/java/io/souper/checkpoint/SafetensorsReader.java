@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -33,6 +34,9 @@ public final class SafetensorsReader implements Closeable {
 
     /** Opens and validates {@code file}; a malformed file is a BAD_HEADER error naming it. */
     public static SafetensorsReader open(Path file) {
+        if (Files.isDirectory(file)) { // Linux opens directories for reading; fail early and not as retriable I/O
+            throw new CheckpointException(CheckpointErrorCode.FILE_NOT_FOUND, file + ": is a directory, not a file");
+        }
         FileChannel channel;
         try {
             channel = FileChannel.open(file, StandardOpenOption.READ);
