@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 PublishCheckpointCommand.class,
                 TailCommand.class,
                 StreamsCommand.class,
+                EvaluatorCommand.class,
         })
 public final class SouperCli implements Runnable {
 
