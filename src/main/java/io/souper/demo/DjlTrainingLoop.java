@@ -72,13 +72,7 @@ final class DjlTrainingLoop {
             if (start != null) {
                 copyIn(parameters, start, file);
             }
-            int trainable = 0;
-            for (Pair<String, Parameter> p : parameters) {
-                boolean trains = spec.trainable().trains(p.getKey());
-                p.getValue().freeze(!trains);
-                trainable += trains ? 1 : 0;
-            }
-            if (trainable == 0) {
+            if (parameters.stream().noneMatch(p -> spec.trainable().trains(p.getKey()))) {
                 throw new IllegalArgumentException(spec.runId() + ": " + spec.trainable()
                         + " leaves no parameter of " + file.getFileName() + " to train");
             }
@@ -92,6 +86,13 @@ final class DjlTrainingLoop {
             Deque<Float> recent = new ArrayDeque<>();
             SplittableRandom random = new SplittableRandom(spec.seed());
             try (Trainer trainer = model.newTrainer(config)) {
+                // Freeze only now: DJL's PtModel.newTrainer unfreezes every parameter of a loaded
+                // model, so a freeze applied before it would be silently undone (measured: the
+                // "frozen" conv1 moved). A frozen parameter gets no gradient and the trainer's
+                // parameter store never registers it, so the optimizer never touches it.
+                for (Pair<String, Parameter> p : parameters) {
+                    p.getValue().freeze(!spec.trainable().trains(p.getKey()));
+                }
                 int per = data.imageSize();
                 float[] batch = new float[spec.batchSize() * per];
                 long[] labels = new long[spec.batchSize()];
