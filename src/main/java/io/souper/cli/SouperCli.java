@@ -10,12 +10,14 @@ import picocli.CommandLine.Command;
         description = "Keeps greedy model soups up to date as fine-tuning runs finish.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                DemoCommand.class,
                 DevStackCommand.class,
                 TopicsCommand.class,
                 SoupCommand.class,
                 PublishCheckpointCommand.class,
                 TailCommand.class,
                 StreamsCommand.class,
+                EvaluatorCommand.class,
         })
 public final class SouperCli implements Runnable {
 

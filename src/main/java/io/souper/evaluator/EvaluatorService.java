@@ -1,0 +1,320 @@
+package io.souper.evaluator;
+
+import ai.djl.Device;
+import io.souper.kafka.KafkaClientConfigs;
+import io.souper.kafka.SouperTopics;
+import io.souper.metrics.SouperMetrics;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The evaluator: a member of the consumer group {@code souper-evaluator} (by default) that reads
+ * checkpoints (souper.checkpoints) and candidate requests (souper.candidates), scores them, and
+ * answers on souper.evaluations. Scale out by starting more instances with the same group id,
+ * one per GPU.
+ *
+ * <p>Two threads. The polling thread owns the group consumer: it polls continuously, hands records
+ * to a {@link WorkQueue}, pauses every partition that has records waiting or under evaluation,
+ * resumes it when they are done, and commits offsets. The evaluation thread takes records from the
+ * queue, candidates first, evaluates them and waits until their outputs are acknowledged. Since
+ * the consumer keeps polling (paused partitions return nothing) however long an evaluation takes,
+ * a slow model never exceeds max.poll.interval.ms and never causes a rebalance; and since an
+ * offset is committed only after its result was produced, a crash loses nothing (at-least-once;
+ * a redelivered record produces the same result for the same subject id, which the souper
+ * ignores as a duplicate).
+ */
+public final class EvaluatorService implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EvaluatorService.class);
+    private static final Duration POLL = Duration.ofMillis(200);
+    private static final Duration TAKE = Duration.ofMillis(500);
+    private static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(60);
+
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final WorkQueue queue;
+    private final WorkProcessor processor;
+    private final String device;
+    /** Shared with the handler, whose retry loops give up once the service stops. */
+    private final AtomicBoolean running;
+    private final AtomicInteger assignments = new AtomicInteger();
+    private final AtomicInteger revocations = new AtomicInteger();
+    private final CompletableFuture<Void> termination = new CompletableFuture<>();
+    private final Thread pollThread;
+    private final Thread evaluationThread;
+    private volatile Set<TopicPartition> assigned = Set.of();
+    private volatile Throwable evaluationFailure;
+
+    /**
+     * Starts an evaluator: checks the device (a GPU that is not there fails here, not at the first
+     * event), joins the group and begins evaluating. {@code metrics} may be shared with other
+     * components of the process.
+     */
+    public static EvaluatorService start(KafkaClientConfigs clients, SouperTopics topics, EvaluatorSettings settings,
+                                         SouperMetrics metrics) {
+        Device device = Devices.resolve(settings.device());
+        String clientId = settings.groupId() + "-" + UUID.randomUUID().toString().substring(0, 8);
+        AtomicBoolean running = new AtomicBoolean(true);
+        EvaluationEngine engine = new EvaluationEngine(settings, device);
+        SoupDefinitions definitions = null;
+        OutputPublisher publisher = null;
+        try {
+            definitions = new SoupDefinitions(clients, topics.definitions, clientId + "-definitions",
+                    settings.definitionCatchUp(), metrics);
+            publisher = new OutputPublisher(clients, topics, clientId, metrics, running::get);
+            EvaluationHandler handler = new EvaluationHandler(engine, definitions, publisher,
+                    new EvaluatorMetrics(metrics.registry()), topics, running::get);
+            LOG.info("evaluator {} starting on {} (store roots {}, work dir {})", clientId, Devices.describe(device),
+                    settings.storeRoots(), settings.workDir());
+            return new EvaluatorService(clients, topics, settings, metrics, handler, Devices.describe(device), clientId,
+                    running);
+        } catch (RuntimeException e) {
+            engine.close();
+            if (definitions != null) {
+                definitions.close();
+            }
+            if (publisher != null) {
+                publisher.close();
+            }
+            throw e;
+        }
+    }
+
+    /** The same service around any processor: how the tests drive the Kafka side with a slow stand-in. */
+    static EvaluatorService start(KafkaClientConfigs clients, SouperTopics topics, EvaluatorSettings settings,
+                                  SouperMetrics metrics, WorkProcessor processor) {
+        return new EvaluatorService(clients, topics, settings, metrics, processor, "cpu",
+                settings.groupId() + "-" + UUID.randomUUID().toString().substring(0, 8), new AtomicBoolean(true));
+    }
+
+    private EvaluatorService(KafkaClientConfigs clients, SouperTopics topics, EvaluatorSettings settings,
+                             SouperMetrics metrics, WorkProcessor processor, String device, String clientId,
+                             AtomicBoolean running) {
+        this.running = running;
+        this.processor = processor;
+        this.device = device;
+        String candidates = topics.candidates.name();
+        this.queue = new WorkQueue(topic -> topic.equals(candidates) ? 0 : 1);
+        Map<String, Object> config = clients.consumer(settings.groupId(), clientId);
+        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, settings.maxPollRecords());
+        // Cooperative: a rebalance revokes only the partitions that move, so the others keep their queues.
+        config.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        this.consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        if (metrics != null) {
+            metrics.bind(consumer);
+        }
+        consumer.subscribe(List.of(topics.candidates.name(), topics.checkpoints.name()), new Listener());
+        this.evaluationThread = new Thread(this::evaluate, clientId + "-evaluation");
+        this.pollThread = new Thread(this::poll, clientId + "-poll");
+        evaluationThread.start();
+        pollThread.start();
+    }
+
+    /** "cpu" or "gpu:N": where this evaluator scores. */
+    public String device() {
+        return device;
+    }
+
+    /** Completes when the service stops: normally after {@link #close}, exceptionally if it died. */
+    public CompletableFuture<Void> termination() {
+        return termination;
+    }
+
+    public boolean isRunning() {
+        return running.get();
+    }
+
+    /** Partitions of souper.checkpoints and souper.candidates this instance owns now. */
+    public Set<TopicPartition> assignment() {
+        return assigned;
+    }
+
+    /** How many times partitions were assigned to this instance (1 without rebalances). */
+    int assignmentCount() {
+        return assignments.get();
+    }
+
+    /** How many times partitions were taken away from this instance. */
+    int revocationCount() {
+        return revocations.get();
+    }
+
+    private void poll() {
+        Throwable failure = null;
+        try {
+            while (running.get()) {
+                if (!evaluationThread.isAlive()) {
+                    throw new IllegalStateException("the evaluation thread died");
+                }
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
+                queue.add(records);
+                pauseBusyPartitions();
+                commit(false);
+            }
+        } catch (Throwable t) {
+            failure = t;
+            LOG.error("evaluator polling failed; stopping", t);
+        } finally {
+            running.set(false);
+            awaitEvaluationThread();
+            try {
+                commit(true);
+            } catch (RuntimeException e) {
+                LOG.warn("final offset commit failed (the records will be evaluated again): {}", e.toString());
+            }
+            try {
+                consumer.close();
+            } catch (RuntimeException e) {
+                LOG.warn("closing the consumer failed: {}", e.toString());
+            }
+            if (failure == null && evaluationFailure == null) {
+                termination.complete(null);
+            } else {
+                termination.completeExceptionally(failure != null ? failure : evaluationFailure);
+            }
+        }
+    }
+
+    private void evaluate() {
+        try {
+            while (running.get()) {
+                WorkItem item = queue.take(TAKE);
+                if (item == null) {
+                    processor.idle();
+                    continue;
+                }
+                if (processor.process(item)) {
+                    queue.done(item);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Throwable t) {
+            evaluationFailure = t;
+            LOG.error("evaluation thread failed; stopping the evaluator", t);
+            running.set(false);
+        } finally {
+            processor.close();
+        }
+    }
+
+    private void pauseBusyPartitions() {
+        Set<TopicPartition> busy = queue.busy();
+        Set<TopicPartition> paused = consumer.paused();
+        Set<TopicPartition> toPause = new HashSet<>(busy);
+        toPause.retainAll(consumer.assignment());
+        toPause.removeAll(paused);
+        if (!toPause.isEmpty()) {
+            consumer.pause(toPause);
+        }
+        Set<TopicPartition> toResume = new HashSet<>(paused);
+        toResume.removeAll(busy);
+        if (!toResume.isEmpty()) {
+            consumer.resume(toResume);
+        }
+    }
+
+    private void commit(boolean sync) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = queue.committable();
+        offsets.keySet().retainAll(consumer.assignment());
+        if (offsets.isEmpty()) {
+            return;
+        }
+        if (sync) {
+            consumer.commitSync(offsets, Duration.ofSeconds(10));
+        } else {
+            consumer.commitAsync(offsets, (committed, error) -> {
+                if (error != null) {
+                    // The next commit of the same partition carries a later offset; a lost one only means redelivery.
+                    LOG.warn("offset commit failed: {}", error.toString());
+                }
+            });
+        }
+    }
+
+    private void awaitEvaluationThread() {
+        try {
+            evaluationThread.join(SHUTDOWN_WAIT.toMillis());
+            if (evaluationThread.isAlive()) {
+                LOG.warn("evaluation still running after {}; leaving it (its record will be evaluated again)",
+                        SHUTDOWN_WAIT);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Runs inside poll(), on the polling thread. */
+    private final class Listener implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            if (partitions.isEmpty()) {
+                return;
+            }
+            revocations.incrementAndGet();
+            Map<TopicPartition, OffsetAndMetadata> offsets = queue.revoke(partitions);
+            if (!offsets.isEmpty()) {
+                try {
+                    consumer.commitSync(offsets, Duration.ofSeconds(10));
+                } catch (RuntimeException e) {
+                    LOG.warn("commit on revocation failed (the new owner evaluates those records again): {}",
+                            e.toString());
+                }
+            }
+            updateAssigned();
+            LOG.info("partitions revoked: {}", partitions);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            queue.lose(partitions);
+            updateAssigned();
+            LOG.warn("partitions lost: {}", partitions);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            if (!partitions.isEmpty()) {
+                assignments.incrementAndGet();
+            }
+            queue.assign(partitions);
+            updateAssigned();
+            LOG.info("partitions assigned: {} (now {})", partitions, assigned.size());
+        }
+
+        private void updateAssigned() {
+            assigned = Set.copyOf(consumer.assignment());
+        }
+    }
+
+    /** Stops polling, lets the evaluation under way finish (up to a minute), commits, and leaves the group. */
+    @Override
+    public void close() {
+        running.set(false);
+        if (Thread.currentThread() != pollThread) {
+            try {
+                pollThread.join(SHUTDOWN_WAIT.toMillis() + 30_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package io.souper.evaluator;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How an evaluator runs.
+ *
+ * @param storeRoots        directories the evaluator may read from: checkpoints, architectures and
+ *                          data splits must lie inside one of them (a URI outside is refused with
+ *                          URI_OUTSIDE_ROOTS); averaged artifacts are written to
+ *                          {@code <first root>/artifacts}
+ * @param workDir           the evaluator's own scratch space: the running sums of soups, kept
+ *                          across restarts
+ * @param device            {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N} (see {@link Devices})
+ * @param batchSize         images per forward pass
+ * @param architectureCacheSize loaded TorchScript architectures kept between requests
+ * @param dataCacheSize     data splits kept in memory between requests
+ * @param runningSumCacheSize soups whose running sum is kept on disk (each is one model of fp64)
+ * @param hashCacheSize     files whose sha256 is remembered (keyed by path, size and modification time)
+ * @param groupId           Kafka consumer group; every instance of one evaluator pool shares it
+ * @param maxPollRecords    records fetched per poll; they wait in a local queue, so keep it modest
+ * @param definitionCatchUp how long to read souper.definitions to its end when a soup is unknown
+ */
+public record EvaluatorSettings(List<Path> storeRoots, Path workDir, String device, int batchSize,
+                                int architectureCacheSize, int dataCacheSize, int runningSumCacheSize,
+                                int hashCacheSize, String groupId, int maxPollRecords, Duration definitionCatchUp) {
+
+    public static final String DEFAULT_GROUP_ID = "souper-evaluator";
+    public static final String DEFAULT_DEVICE = "auto";
+
+    public EvaluatorSettings {
+        storeRoots = List.copyOf(Objects.requireNonNull(storeRoots, "storeRoots"));
+        if (storeRoots.isEmpty()) {
+            throw new IllegalArgumentException("the evaluator needs at least one store root");
+        }
+        Objects.requireNonNull(workDir, "workDir");
+        device = device == null || device.isBlank() ? DEFAULT_DEVICE : device;
+        positive("batch size", batchSize);
+        positive("architecture cache size", architectureCacheSize);
+        positive("data cache size", dataCacheSize);
+        positive("running-sum cache size", runningSumCacheSize);
+        positive("hash cache size", hashCacheSize);
+        positive("max poll records", maxPollRecords);
+        if (groupId == null || groupId.isBlank()) {
+            throw new IllegalArgumentException("the evaluator needs a consumer group id");
+        }
+        if (definitionCatchUp == null || definitionCatchUp.isNegative() || definitionCatchUp.isZero()) {
+            throw new IllegalArgumentException("definition catch-up must be a positive duration, got " + definitionCatchUp);
+        }
+    }
+
+    /** Defaults: auto device, batch 256, 4 architectures, 16 splits, 64 soups' sums, group souper-evaluator. */
+    public static EvaluatorSettings defaults(List<Path> storeRoots, Path workDir) {
+        return new EvaluatorSettings(storeRoots, workDir, DEFAULT_DEVICE, Scorer.DEFAULT_BATCH_SIZE, 4, 16, 64,
+                10_000, DEFAULT_GROUP_ID, 100, Duration.ofSeconds(10));
+    }
+
+    public EvaluatorSettings withDevice(String newDevice) {
+        return new EvaluatorSettings(storeRoots, workDir, newDevice, batchSize, architectureCacheSize, dataCacheSize,
+                runningSumCacheSize, hashCacheSize, groupId, maxPollRecords, definitionCatchUp);
+    }
+
+    public EvaluatorSettings withBatchSize(int newBatchSize) {
+        return new EvaluatorSettings(storeRoots, workDir, device, newBatchSize, architectureCacheSize, dataCacheSize,
+                runningSumCacheSize, hashCacheSize, groupId, maxPollRecords, definitionCatchUp);
+    }
+
+    public EvaluatorSettings withGroupId(String newGroupId) {
+        return new EvaluatorSettings(storeRoots, workDir, device, batchSize, architectureCacheSize, dataCacheSize,
+                runningSumCacheSize, hashCacheSize, newGroupId, maxPollRecords, definitionCatchUp);
+    }
+
+    public EvaluatorSettings withCacheSizes(int architectures, int dataSplits, int runningSums) {
+        return new EvaluatorSettings(storeRoots, workDir, device, batchSize, architectures, dataSplits, runningSums,
+                hashCacheSize, groupId, maxPollRecords, definitionCatchUp);
+    }
+
+    public EvaluatorSettings withMaxPollRecords(int records) {
+        return new EvaluatorSettings(storeRoots, workDir, device, batchSize, architectureCacheSize, dataCacheSize,
+                runningSumCacheSize, hashCacheSize, groupId, records, definitionCatchUp);
+    }
+
+    private static void positive(String what, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(what + " must be positive, got " + value);
+        }
+    }
+}

@@ -1,0 +1,164 @@
+package io.souper.evaluator;
+
+import io.souper.events.SoupDefinition;
+import io.souper.kafka.KafkaClientConfigs;
+import io.souper.kafka.Topic;
+import io.souper.metrics.SouperMetrics;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Every soup's definition, read from the compacted souper.definitions topic by a consumer of its
+ * own: no group, all partitions assigned, from the beginning, so every evaluator instance knows
+ * every soup whichever partitions of the work topics it owns. {@link #refresh} picks up what has
+ * arrived since; {@link #require} reads to the topic's end before declaring a soup unknown, since
+ * a definition published just before its first checkpoint may not have been fetched yet.
+ * A tombstone (null value) forgets a soup. Not thread-safe: the evaluation thread owns it.
+ */
+final class SoupDefinitions implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SoupDefinitions.class);
+
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final Deserializer<SoupDefinition> deserializer;
+    private final String topic;
+    private final Duration catchUpTimeout;
+    private final Map<String, SoupDefinition> bySoup = new HashMap<>();
+
+    SoupDefinitions(KafkaClientConfigs clients, Topic<String, SoupDefinition> topic, String clientId,
+                    Duration catchUpTimeout, SouperMetrics metrics) {
+        Map<String, Object> config = clients.consumer("unused", clientId);
+        config.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        this.consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.deserializer = topic.valueSerde().deserializer();
+        this.topic = topic.name();
+        this.catchUpTimeout = catchUpTimeout;
+        try {
+            List<PartitionInfo> infos = consumer.partitionsFor(this.topic, Duration.ofSeconds(30));
+            if (infos == null || infos.isEmpty()) {
+                throw new IllegalStateException("topic " + this.topic + " does not exist (run `souper topics create`)");
+            }
+            List<TopicPartition> all = infos.stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+            consumer.assign(all);
+            consumer.seekToBeginning(all);
+            if (metrics != null) {
+                metrics.bind(consumer);
+            }
+        } catch (RuntimeException e) {
+            consumer.close();
+            throw e;
+        }
+    }
+
+    /** Applies whatever definitions have been fetched since the last call, without waiting. */
+    void refresh() {
+        apply(consumer.poll(Duration.ZERO));
+    }
+
+    Optional<SoupDefinition> find(String soupId) {
+        return Optional.ofNullable(bySoup.get(soupId));
+    }
+
+    /** The soup's definition, reading the topic to its end first if needed; UNKNOWN_SOUP if it has none. */
+    SoupDefinition require(String soupId) {
+        refresh();
+        SoupDefinition known = bySoup.get(soupId);
+        if (known != null) {
+            return known;
+        }
+        catchUp();
+        known = bySoup.get(soupId);
+        if (known == null) {
+            throw new EvaluatorException(EvaluatorErrorCode.UNKNOWN_SOUP, "no definition of soup '" + soupId
+                    + "' on " + topic + " (read to its end); publish one with `souper soup define`");
+        }
+        return known;
+    }
+
+    /** Reads until every partition's position reaches the end offset taken now (bounded by the catch-up timeout). */
+    void catchUp() {
+        long deadline = System.nanoTime() + catchUpTimeout.toNanos();
+        Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment(), catchUpTimeout);
+        while (!reached(end)) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                LOG.warn("reading {} to its end took longer than {}; going on with what was read", topic, catchUpTimeout);
+                return;
+            }
+            apply(consumer.poll(Duration.ofMillis(Math.min(200, Math.max(1, left / 1_000_000)))));
+        }
+    }
+
+    int size() {
+        return bySoup.size();
+    }
+
+    private boolean reached(Map<TopicPartition, Long> end) {
+        for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {
+            if (consumer.position(e.getKey()) < e.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void apply(Iterable<ConsumerRecord<byte[], byte[]>> records) {
+        Set<TopicPartition> retryLater = new HashSet<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+            if (retryLater.contains(tp)) {
+                continue;
+            }
+            String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
+            if (r.value() == null) {
+                if (key != null) {
+                    bySoup.remove(key);
+                }
+                continue;
+            }
+            SoupDefinition definition;
+            try {
+                definition = deserializer.deserialize(r.topic(), r.value());
+            } catch (SerializationException e) {
+                if (RegistryOutage.causedBy(e)) {
+                    // Not the record's fault: read it again on the next refresh.
+                    LOG.warn("schema registry unavailable while reading {}; will retry: {}", tp, e.getMessage());
+                    consumer.seek(tp, r.offset());
+                    retryLater.add(tp);
+                    continue;
+                }
+                // The souper dead-letters bad definitions; the evaluator only must not trip over them.
+                LOG.warn("skipping unreadable definition at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(),
+                        e.getMessage());
+                continue;
+            }
+            if (definition.getSoupId() == null || definition.getSoupId().isBlank()) {
+                LOG.warn("skipping definition without a soup id at {}-{}@{}", r.topic(), r.partition(), r.offset());
+                continue;
+            }
+            bySoup.put(definition.getSoupId(), definition);
+        }
+    }
+
+    @Override
+    public void close() {
+        consumer.close(Duration.ofSeconds(5));
+    }
+}

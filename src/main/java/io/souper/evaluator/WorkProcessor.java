@@ -1,0 +1,20 @@
+package io.souper.evaluator;
+
+/** Evaluates one consumed record and produces its outputs; run by the evaluation thread only. */
+interface WorkProcessor extends AutoCloseable {
+
+    /**
+     * Handles {@code item} and returns once every output it produced is acknowledged by Kafka
+     * (true), or false if the service stopped first (the record is then not committed and will be
+     * consumed again). Never throws for a bad record: bad records get a failure result and a
+     * dead letter.
+     */
+    boolean process(WorkItem item);
+
+    /** Called when no record is waiting, to do housekeeping (e.g. pick up new definitions). */
+    default void idle() {
+    }
+
+    @Override
+    void close();
+}
