@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
         description = "Keeps greedy model soups up to date as fine-tuning runs finish.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                DemoCommand.class,
                 DevStackCommand.class,
                 TopicsCommand.class,
                 SoupCommand.class,

@@ -1,0 +1,97 @@
+package io.souper.demo;
+
+import io.souper.evaluator.EvaluatorService;
+import io.souper.evaluator.EvaluatorSettings;
+import io.souper.kafka.EmbeddedStack;
+import io.souper.kafka.KafkaClientConfigs;
+import io.souper.kafka.SouperTopics;
+import io.souper.metrics.SouperMetrics;
+import io.souper.streams.SouperStreamsApp;
+import io.souper.streams.SouperStreamsSettings;
+import io.souper.web.HttpEndpoint;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Souper in one JVM: the embedded broker and schema registry, the evaluator, the souper
+ * and the web page, all under one data directory, so a second start resumes the first.
+ * Closing stops them in reverse order (the souper commits its transaction first).
+ */
+public final class AllInOne implements AutoCloseable {
+
+    private final EmbeddedStack stack;
+    private final SouperMetrics metrics;
+    private final HttpEndpoint endpoint;
+    private final SouperStreamsApp souper;
+    private final EvaluatorService evaluator;
+    private final SouperTopics topics;
+
+    private AllInOne(EmbeddedStack stack, SouperMetrics metrics, HttpEndpoint endpoint, SouperStreamsApp souper,
+                     EvaluatorService evaluator, SouperTopics topics) {
+        this.stack = stack;
+        this.metrics = metrics;
+        this.endpoint = endpoint;
+        this.souper = souper;
+        this.evaluator = evaluator;
+        this.topics = topics;
+    }
+
+    /**
+     * @param storeRoots where checkpoints may be read from (the data directory is always one)
+     * @param httpPort   port of the web page, the query API and /metrics (0: any free port)
+     */
+    public static AllInOne start(Path dataDir, List<Path> storeRoots, int httpPort, String device) throws InterruptedException {
+        EmbeddedStack stack = EmbeddedStack.start(dataDir.resolve("stack"), 0, 0, 2);
+        SouperMetrics metrics = new SouperMetrics("all-in-one");
+        HttpEndpoint endpoint = null;
+        SouperStreamsApp souper = null;
+        try {
+            SouperTopics topics = SouperTopics.forRegistry(stack.schemaRegistryUrl());
+            endpoint = new HttpEndpoint("localhost", httpPort, metrics).start();
+            souper = SouperStreamsApp.start(stack.bootstrapServers(), topics, "souper", dataDir.resolve("streams"), 1,
+                    SouperStreamsSettings.defaults(), metrics, endpoint, "localhost");
+            souper.awaitRunning(Duration.ofSeconds(120));
+            EvaluatorSettings settings = EvaluatorSettings.defaults(storeRoots, dataDir.resolve("evaluator"))
+                    .withDevice(device);
+            EvaluatorService evaluator = EvaluatorService.start(stack.clientConfigs(), topics, settings, metrics);
+            return new AllInOne(stack, metrics, endpoint, souper, evaluator, topics);
+        } catch (RuntimeException | InterruptedException e) {
+            if (souper != null) {
+                souper.close();
+            }
+            if (endpoint != null) {
+                endpoint.close();
+            }
+            metrics.close();
+            stack.close();
+            throw e;
+        }
+    }
+
+    public KafkaClientConfigs clients() {
+        return stack.clientConfigs();
+    }
+
+    public SouperTopics topics() {
+        return topics;
+    }
+
+    public String url() {
+        return endpoint.url();
+    }
+
+    public String device() {
+        return evaluator.device();
+    }
+
+    @Override
+    public void close() {
+        evaluator.close();
+        souper.close();
+        endpoint.close();
+        metrics.close();
+        stack.close();
+    }
+}

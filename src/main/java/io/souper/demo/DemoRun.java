@@ -1,0 +1,311 @@
+package io.souper.demo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.souper.data.PixelNormalisation;
+import io.souper.events.CheckpointReady;
+import io.souper.events.EvaluationRequest;
+import io.souper.events.EvaluationResult;
+import io.souper.events.IngredientRef;
+import io.souper.events.SoupDefinition;
+import io.souper.events.SoupUpdated;
+import io.souper.events.SubjectKind;
+import io.souper.kafka.EventPublisher;
+import io.souper.kafka.KafkaClientConfigs;
+import io.souper.kafka.SouperTopics;
+import io.souper.kafka.TopicReader;
+import io.souper.web.Json;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+
+/**
+ * {@code souper demo}: the training cluster and the all-in-one Souper, end to end. Cuts
+ * Fashion-MNIST like the paper cuts ImageNet, pre-trains a shared start once, fine-tunes
+ * the sweep with DJL and publishes every checkpoint through Kafka exactly as an external
+ * training job would; the evaluator scores and the souper soups while training goes on.
+ * At the end the evaluator scores the baselines (uniform soup, logit ensemble, the final
+ * soups on every split) and the paper's table is written for this run.
+ *
+ * <p>Everything lands under the data directory, so a demo killed half-way resumes: split
+ * files, the pre-trained start and finished runs are reused, published checkpoints are not
+ * published again, and Kafka and the souper keep their state.
+ */
+public final class DemoRun {
+
+    /** @param fashionMnist {@code --data}; empty: $SOUPER_DATA, Debian's package, or a download */
+    public record Options(Path dataDir, Optional<Path> fashionMnist, DemoRecipe recipe, int httpPort, String device,
+                          Duration settleTimeout) {
+    }
+
+    private static final String MODEL_RESOURCE = "/models/fmnist_cnn.pt";
+
+    private final Options options;
+    private final PrintStream out;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    public DemoRun(Options options, PrintStream out) {
+        this.options = options;
+        this.out = out;
+    }
+
+    public DemoReport run() throws Exception {
+        long started = System.nanoTime();
+        DemoRecipe recipe = options.recipe();
+        Path dataDir = options.dataDir().toAbsolutePath();
+        Path demoDir = dataDir.resolve("demo");
+        Files.createDirectories(demoDir);
+
+        Path fashionMnist = new FashionMnistSource().locate(options.fashionMnist(), System.getenv(),
+                dataDir.resolve("downloads"));
+        out.println("Fashion-MNIST from " + fashionMnist);
+        SplitFiles splits = SplitFiles.ensure(fashionMnist, demoDir, recipe.splits());
+        out.println("splits in " + splits.directory() + ": " + String.join(", ", splits.files().keySet()));
+        Path architecture = extractModel(demoDir);
+
+        long pretrainStart = System.nanoTime();
+        FineTuner pretrainer = new FineTuner(architecture, Optional.empty(), splits.load(SplitFiles.PRETRAIN),
+                PixelNormalisation.FASHION_MNIST, demoDir.resolve("pretrain"));
+        RunResult start = pretrainer.run(recipe.pretrain());
+        out.printf(Locale.ROOT, "pre-trained start %s (%s, loss %.3f)%n", start.checkpoint().getFileName(),
+                start.resumed() ? "reused" : String.format(Locale.ROOT, "%.0f s", seconds(pretrainStart)),
+                start.finalTrainLoss());
+
+        int k = recipe.fineTunes().size();
+        List<RunResult> runs = new ArrayList<>();
+        long trainingNanos;
+        long soupingStart;
+        try (AllInOne souper = AllInOne.start(dataDir, List.of(dataDir), options.httpPort(), options.device())) {
+            out.println("Souper is up: web page and API at " + souper.url() + " (evaluator on " + souper.device() + ")");
+            SouperTopics topics = souper.topics();
+            KafkaClientConfigs clients = souper.clients();
+            for (SoupDefinition definition : DemoSoups.definitions(architecture.toUri(), splits)) {
+                EventPublisher.publish(clients, topics.definitions, definition.getSoupId(), definition);
+            }
+            FineTuner tuner = new FineTuner(architecture, Optional.of(start.checkpoint()),
+                    splits.load(SplitFiles.FINETUNE), PixelNormalisation.FASHION_MNIST, demoDir.resolve("runs"));
+            try (DemoConsole console = new DemoConsole(clients, topics, k, out)) {
+                long trainingStart = System.nanoTime();
+                for (RunSpec spec : recipe.fineTunes()) {
+                    RunResult run = tuner.run(spec);
+                    runs.add(run);
+                    out.printf(Locale.ROOT, "  trained  %-10s %s  loss %.3f  %s%n", run.runId(),
+                            run.resumed() ? "(finished earlier)" : String.format(Locale.ROOT, "in %.0f s, %.0f img/s",
+                                    run.trainSeconds(), run.imagesPerSecond()),
+                            run.finalTrainLoss(), Progress.bar(runs.size(), k));
+                    publishOnce(clients, topics, run, demoDir.resolve("runs"));
+                }
+                trainingNanos = System.nanoTime() - trainingStart;
+                soupingStart = System.nanoTime();
+                for (String soup : DemoSoups.SOUPED) {
+                    awaitSettled(souper.url(), soup, k);
+                }
+                scoreBaselines(clients, topics, runs);
+            }
+            DemoReport report = report(clients, topics, runs, recipe, splits, seconds(started),
+                    trainingNanos / 1e9, seconds(soupingStart), souper.device());
+            report.writeTo(demoDir);
+            out.println();
+            out.println(report.markdown());
+            out.println("report: " + demoDir.resolve(DemoReport.MARKDOWN_FILE) + ", "
+                    + demoDir.resolve(DemoReport.JSON_FILE) + ", " + demoDir.resolve(DemoReport.SVG_FILE));
+            out.printf(Locale.ROOT, "demo finished in %.0f s%n", seconds(started));
+            return report;
+        }
+    }
+
+    // ---- the training cluster's side: one CheckpointReady per soup, once ----
+
+    private void publishOnce(KafkaClientConfigs clients, SouperTopics topics, RunResult run, Path runsDir) throws IOException {
+        Path marker = runsDir.resolve(run.runId() + ".published");
+        if (Files.exists(marker) && Files.readString(marker).trim().equals(run.sha256())) {
+            return;
+        }
+        for (String soup : DemoSoups.SOUPED) {
+            CheckpointReady event = CheckpointReady.newBuilder()
+                    .setCheckpointId(run.runId())
+                    .setSoupId(soup)
+                    .setUri(run.checkpoint().toUri().toString())
+                    .setSha256(run.sha256())
+                    .setSizeBytes(Files.size(run.checkpoint()))
+                    .setRunId(run.runId())
+                    .setStep(run.imagesSeen())
+                    .setHyperParameters(run.hyperParameters())
+                    .setMetrics(Map.of("final_train_loss", run.finalTrainLoss(), "train_seconds", run.trainSeconds()))
+                    .setProducedAt(Instant.now())
+                    .build();
+            EventPublisher.publish(clients, topics.checkpoints, soup, event);
+        }
+        Files.writeString(marker, run.sha256());
+    }
+
+    // ---- waiting for the soups, via the same API dashboards use ----
+
+    private void awaitSettled(String url, String soup, int checkpoints) throws Exception {
+        long deadline = System.nanoTime() + options.settleTimeout().toNanos();
+        while (true) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url + "/soups/" + soup)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == 200) {
+                JsonNode s = Json.MAPPER.readTree(r.body());
+                JsonNode counts = s.get("counts");
+                if (s.get("inFlight").isNull() && counts.get("pending").asInt() == 0
+                        && counts.get("scored").asInt() + counts.get("failed").asInt() >= checkpoints) {
+                    return;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("soup " + soup + " did not take all " + checkpoints
+                        + " checkpoints within " + options.settleTimeout() + "; last state: " + r.body());
+            }
+            Thread.sleep(250);
+        }
+    }
+
+    // ---- baselines: asked of the evaluator like any candidate ----
+
+    private void scoreBaselines(KafkaClientConfigs clients, SouperTopics topics, List<RunResult> runs) throws Exception {
+        Map<String, RunResult> byId = new LinkedHashMap<>();
+        runs.forEach(r -> byId.put(r.runId(), r));
+        List<String> all = new ArrayList<>(byId.keySet());
+        Map<String, EvaluationRequest> wanted = new LinkedHashMap<>();
+        add(wanted, SubjectKind.CANDIDATE, all, byId);
+        add(wanted, SubjectKind.ENSEMBLE, all, byId);
+        for (SoupUpdated soup : finalSoups(clients, topics).values()) {
+            List<String> ids = soup.getIngredients().stream().map(i -> i.getCheckpointId()).toList();
+            if (ids.size() > 1) {
+                add(wanted, SubjectKind.CANDIDATE, ids, byId);
+            }
+        }
+        Set<String> have = new TreeSet<>();
+        for (var record : TopicReader.readAll(clients, topics.evaluations)) {
+            if (wanted.containsKey(record.value().getSubjectId()) && record.value().getError() == null) {
+                have.add(record.value().getSubjectId());
+            }
+        }
+        for (EvaluationRequest request : wanted.values()) {
+            if (!have.contains(request.getRequestId())) {
+                EventPublisher.publish(clients, topics.candidates, DemoSoups.BASELINES, request);
+            }
+        }
+        out.println("  scoring baselines: uniform soup and ensemble of all " + all.size()
+                + " models, and the final soups on every split");
+        long deadline = System.nanoTime() + options.settleTimeout().toNanos();
+        while (!have.containsAll(wanted.keySet())) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the evaluator did not score the baselines " + wanted.keySet()
+                        + " within " + options.settleTimeout());
+            }
+            Thread.sleep(500);
+            for (var record : TopicReader.readAll(clients, topics.evaluations)) {
+                EvaluationResult r = record.value();
+                if (wanted.containsKey(r.getSubjectId())) {
+                    if (r.getError() != null) {
+                        throw new IllegalStateException("baseline " + r.getSubjectId() + " failed: "
+                                + r.getError().getCode() + " " + r.getError().getMessage());
+                    }
+                    have.add(r.getSubjectId());
+                }
+            }
+        }
+    }
+
+    private static void add(Map<String, EvaluationRequest> wanted, SubjectKind kind, List<String> ids,
+                            Map<String, RunResult> runs) {
+        String id = "baseline-" + kind.name().toLowerCase(Locale.ROOT) + "-" + Integer.toHexString(new TreeSet<>(ids).hashCode());
+        List<IngredientRef> refs = ids.stream().map(runs::get).map(r -> IngredientRef.newBuilder()
+                .setCheckpointId(r.runId()).setUri(r.checkpoint().toUri().toString()).setSha256(r.sha256()).build())
+                .toList();
+        wanted.put(id, EvaluationRequest.newBuilder().setRequestId(id).setSoupId(DemoSoups.BASELINES)
+                .setBaseVersion(0).setKind(kind).setIngredients(refs).setRequestedAt(Instant.now()).build());
+    }
+
+    private static Map<String, SoupUpdated> finalSoups(KafkaClientConfigs clients, SouperTopics topics) {
+        Map<String, SoupUpdated> latest = new LinkedHashMap<>();
+        for (var record : TopicReader.readAll(clients, topics.updates)) {
+            if (DemoSoups.SOUPED.contains(record.key())) {
+                latest.put(record.key(), record.value());
+            }
+        }
+        return latest;
+    }
+
+    // ---- the report ----
+
+    private static DemoReport report(KafkaClientConfigs clients, SouperTopics topics, List<RunResult> runs,
+                                     DemoRecipe recipe, SplitFiles splits, double totalSeconds, double trainingSeconds,
+                                     double soupingSeconds, String device) {
+        DemoScores scores = DemoScores.of(TopicReader.readAll(clients, topics.evaluations).stream()
+                .map(r -> r.value()).toList());
+        List<String> all = runs.stream().map(RunResult::runId).toList();
+        Function<String, ModelScore> model = id -> scores.checkpoint(id)
+                .orElseThrow(() -> new IllegalStateException("no complete score for checkpoint " + id));
+        List<ModelScore> models = all.stream().map(model).toList();
+        Map<String, SoupUpdated> soups = finalSoups(clients, topics);
+        SoupScore sorted = soupScore(SoupScore.Method.GREEDY_SORTED, soups.get(DemoSoups.SORTED), scores);
+        SoupScore online = soupScore(SoupScore.Method.GREEDY_ONLINE, soups.get(DemoSoups.ONLINE), scores);
+        SoupScore uniform = new SoupScore(SoupScore.Method.UNIFORM_SOUP, all, scores.average(all)
+                .orElseThrow(() -> new IllegalStateException("no score for the uniform soup")), 1);
+        SoupScore ensemble = new SoupScore(SoupScore.Method.ENSEMBLE, all, scores.ensemble(all)
+                .orElseThrow(() -> new IllegalStateException("no score for the ensemble")), all.size());
+        List<String> setup = List.of(
+                String.format(Locale.ROOT, "recipe `%s`: %d fine-tunes of the demo CNN (GroupNorm) from one pre-trained start",
+                        recipe.name(), all.size()),
+                "splits: held-out " + recipe.splits().heldout() + " images carved from Fashion-MNIST train (never trained on), "
+                        + "test " + recipe.splits().test() + ", shifts " + String.join(", ", splits.shiftNames())
+                        + " (" + recipe.splits().shiftImages() + " corrupted test images each)",
+                String.format(Locale.ROOT, "time: %.0f s in all; training %.0f s; souping after the last run %.0f s; evaluator on %s",
+                        totalSeconds, trainingSeconds, soupingSeconds, device));
+        return new DemoReport("Souper demo: greedy soups on Fashion-MNIST", setup, models, Optional.empty(),
+                uniform, sorted, Optional.of(online), ensemble);
+    }
+
+    private static SoupScore soupScore(SoupScore.Method method, SoupUpdated soup, DemoScores scores) {
+        if (soup == null) {
+            throw new IllegalStateException("no " + method.label() + " was published");
+        }
+        List<String> ids = soup.getIngredients().stream().map(i -> i.getCheckpointId()).toList();
+        ModelScore score = scores.average(ids).orElseThrow(() -> new IllegalStateException(
+                "no complete score for the " + method.label() + " " + ids));
+        return new SoupScore(method, ids, score, 1);
+    }
+
+    private static Path extractModel(Path demoDir) throws IOException {
+        Path target = demoDir.resolve("model").resolve("fmnist_cnn.pt");
+        Files.createDirectories(target.getParent());
+        try (InputStream in = DemoRun.class.getResourceAsStream(MODEL_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("the demo model " + MODEL_RESOURCE + " is missing from the jar");
+            }
+            Path temp = Files.createTempFile(target.getParent(), "model", ".tmp");
+            Files.copy(in, temp, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        return target;
+    }
+
+    private static double seconds(long sinceNanos) {
+        return (System.nanoTime() - sinceNanos) / 1e9;
+    }
+}
