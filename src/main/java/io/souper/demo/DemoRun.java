@@ -236,7 +236,8 @@ public final class DemoRun {
                 .setCheckpointId(r.runId()).setUri(r.checkpoint().toUri().toString()).setSha256(r.sha256()).build())
                 .toList();
         wanted.put(id, EvaluationRequest.newBuilder().setRequestId(id).setSoupId(DemoSoups.BASELINES)
-                .setBaseVersion(0).setKind(kind).setIngredients(refs).setRequestedAt(Instant.now()).build());
+                .setBaseVersion(0).setKind(kind).setIngredients(refs).setReportSplits(true)
+                .setRequestedAt(Instant.now()).build());
     }
 
     private static Map<String, SoupUpdated> finalSoups(KafkaClientConfigs clients, SouperTopics topics) {

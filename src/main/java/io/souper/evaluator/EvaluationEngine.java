@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -74,6 +75,11 @@ final class EvaluationEngine implements AutoCloseable {
     private final SplitCache splits;
     private final SoupSums sums;
     private final FileHashes hashes;
+    /**
+     * Scores of checkpoints already evaluated, by content and data: the same checkpoint announced
+     * for several soups over the same splits (a sweep souped under two policies) is scored once.
+     */
+    private final BoundedLru<String, List<SplitMetrics>> checkpointScores;
     /** Hyper-parameters of checkpoints scored here, for the manifests of candidates made of them. */
     private final BoundedLru<String, Map<String, String>> hyperParameters;
 
@@ -86,6 +92,7 @@ final class EvaluationEngine implements AutoCloseable {
         this.sums = new SoupSums(settings.workDir().resolve("running-sums"), settings.runningSumCacheSize());
         this.hashes = new FileHashes(settings.hashCacheSize());
         this.hyperParameters = new BoundedLru<>(settings.hashCacheSize(), (k, v) -> { });
+        this.checkpointScores = new BoundedLru<>(settings.hashCacheSize(), (k, v) -> { });
     }
 
     String device() {
@@ -112,11 +119,18 @@ final class EvaluationEngine implements AutoCloseable {
     Evaluation checkpoint(CheckpointReady event, SoupDefinition soup) {
         ResolvedIngredient self = resolve(IngredientRef.newBuilder().setCheckpointId(event.getCheckpointId())
                 .setUri(event.getUri()).setSha256(event.getSha256()).build());
+        Splits data = splits(soup, true);
+        hyperParameters.put(key(soup.getSoupId(), event.getCheckpointId()), Map.copyOf(event.getHyperParameters()));
+        String scoresKey = self.sha256() + '\u0000' + soup.getArchitectureUri() + '\u0000' + soup.getHeldOutUri()
+                + '\u0000' + soup.getTestUri() + '\u0000' + new TreeMap<>(soup.getShiftUris());
+        Optional<List<SplitMetrics>> known = checkpointScores.get(scoresKey);
+        if (known.isPresent()) {
+            return evaluation(List.of(withSha(self)), known.get(), data, null, 0);
+        }
         TorchScriptArchitecture architecture = architecture(soup);
-        Splits data = splits(soup);
         load(architecture, self.path());
         List<SplitMetrics> scores = score(new Scorer(architecture, batchSize), data);
-        hyperParameters.put(key(soup.getSoupId(), event.getCheckpointId()), Map.copyOf(event.getHyperParameters()));
+        checkpointScores.put(scoresKey, List.copyOf(scores));
         return evaluation(List.of(withSha(self)), scores, data, null, data.images());
     }
 
@@ -128,7 +142,7 @@ final class EvaluationEngine implements AutoCloseable {
     Evaluation candidate(EvaluationRequest request, SoupDefinition soup) {
         List<ResolvedIngredient> ingredients = resolveAll(request);
         TorchScriptArchitecture architecture = architecture(soup);
-        Splits data = splits(soup);
+        Splits data = splits(soup, request.getReportSplits());
         List<ResolvedIngredient> base = ingredients.subList(0, ingredients.size() - 1);
         ResolvedIngredient tried = ingredients.get(ingredients.size() - 1);
         ArtifactManifest manifest = new ArtifactManifest(ArtifactManifest.UNIFORM_AVERAGE,
@@ -139,7 +153,9 @@ final class EvaluationEngine implements AutoCloseable {
                 out -> sums.writeAverage(soup.getSoupId(), base, tried, out), manifest);
         load(architecture, artifact.path());
         List<SplitMetrics> scores = score(new Scorer(architecture, batchSize), data);
-        Map<String, Double> manifestScores = new TreeMap<>();
+        // a held-out-only evaluation must not erase the test and shift scores a report put there
+        Map<String, Double> manifestScores = new TreeMap<>(store.readManifest(artifact.sha256())
+                .map(ArtifactManifest::scores).orElse(Map.of()));
         List<String> names = data.scoreNames();
         for (int i = 0; i < names.size(); i++) {
             manifestScores.put(names.get(i), scores.get(i).getAccuracy());
@@ -153,7 +169,7 @@ final class EvaluationEngine implements AutoCloseable {
     Evaluation ensemble(EvaluationRequest request, SoupDefinition soup) {
         List<ResolvedIngredient> members = resolveAll(request);
         TorchScriptArchitecture architecture = architecture(soup);
-        Splits data = splits(soup);
+        Splits data = splits(soup, request.getReportSplits());
         Scorer scorer = new Scorer(architecture, batchSize);
         // One weight load per member, all splits scored while it is loaded.
         List<NamedSplit> all = data.all();
@@ -209,11 +225,15 @@ final class EvaluationEngine implements AutoCloseable {
         return architectures.get(store.resolve(soup.getArchitectureUri()));
     }
 
-    private Splits splits(SoupDefinition soup) {
+    /** The soup's held-out split, and its test and shift splits when {@code reported} (and defined). */
+    private Splits splits(SoupDefinition soup, boolean reported) {
         NamedSplit heldOut = new NamedSplit(HELD_OUT, splits.get(soup.getHeldOutUri()));
-        NamedSplit test = soup.getTestUri() == null ? null : new NamedSplit(TEST, splits.get(soup.getTestUri()));
+        NamedSplit test = !reported || soup.getTestUri() == null ? null
+                : new NamedSplit(TEST, splits.get(soup.getTestUri()));
         List<NamedSplit> shifts = new ArrayList<>();
-        new TreeMap<>(soup.getShiftUris()).forEach((name, uri) -> shifts.add(new NamedSplit(name, splits.get(uri))));
+        if (reported) {
+            new TreeMap<>(soup.getShiftUris()).forEach((name, uri) -> shifts.add(new NamedSplit(name, splits.get(uri))));
+        }
         return new Splits(heldOut, test, shifts);
     }
 

@@ -215,9 +215,10 @@ class EvaluatorServiceTest {
     void candidatesAreStoredContentAddressedAndScoredLikePyTorchsMeanOfWeights() throws Exception {
         List<io.souper.events.IngredientRef> both = List.of(KafkaFixture.ref("c0", checkpoints.get(0), shas.get(0)),
                 KafkaFixture.ref("c1", checkpoints.get(1), shas.get(1)));
-        kafka.publish(kafka.topics.candidates, SOUP, KafkaFixture.request(SOUP, "fmnist#1", SubjectKind.CANDIDATE, both));
+        // a report's request scores every split; the souper's (reportSplits off) only held-out
+        kafka.publish(kafka.topics.candidates, SOUP, reported(KafkaFixture.request(SOUP, "fmnist#1", SubjectKind.CANDIDATE, both)));
         kafka.publish(kafka.topics.candidates, SOUP, KafkaFixture.request(SOUP, "fmnist#2", SubjectKind.CANDIDATE, both));
-        kafka.publish(kafka.topics.candidates, SOUP, KafkaFixture.request(SOUP, "ensemble#1", SubjectKind.ENSEMBLE, both));
+        kafka.publish(kafka.topics.candidates, SOUP, reported(KafkaFixture.request(SOUP, "ensemble#1", SubjectKind.ENSEMBLE, both)));
         EvaluationRequest mismatched = KafkaFixture.request(SOUP, "fmnist#3", SubjectKind.CANDIDATE,
                 List.of(both.get(0), KafkaFixture.ref("shape", shapeBad, null)));
         byte[] mismatchedBytes = kafka.publish(kafka.topics.candidates, SOUP, mismatched);
@@ -248,6 +249,8 @@ class EvaluatorServiceTest {
         EvaluationResult repeated = results.get("fmnist#2");
         assertThat(repeated.getArtifactSha256()).as("the same set is the same artifact").isEqualTo(first.getArtifactSha256());
         assertThat(repeated.getHeldOut()).isEqualTo(first.getHeldOut());
+        assertThat(repeated.getTest()).as("decisions need held-out only").isNull();
+        assertThat(repeated.getShifts()).isEmpty();
 
         EvaluationResult ensemble = results.get("ensemble#1");
         assertThat(ensemble.getSubjectKind()).isEqualTo(SubjectKind.ENSEMBLE);
@@ -267,6 +270,10 @@ class EvaluatorServiceTest {
     }
 
     // ---- helpers ----
+
+    private static EvaluationRequest reported(EvaluationRequest request) {
+        return EvaluationRequest.newBuilder(request).setReportSplits(true).build();
+    }
 
     private void assertScores(EvaluationResult result, String model) {
         JsonNode expected = reference.get("correct").get(model);
