@@ -1,11 +1,13 @@
 package io.souper.checkpoint;
 
+import io.souper.errors.ErrorCode;
+
 /**
  * Stable, machine-readable reasons why a checkpoint could not be used. The names are
  * the {@code code} strings of the {@code EvaluationError} event, so an evaluator can
  * forward them unchanged; only {@link #IO_ERROR} is worth retrying.
  */
-public enum CheckpointErrorCode {
+public enum CheckpointErrorCode implements ErrorCode {
     /** Not a usable {@code file:} URI: unparseable, other scheme, host, query, not normalised. */
     BAD_URI(false),
     /** A well-formed file URI whose path (or symlink target) lies outside every configured root. */

@@ -1,5 +1,7 @@
 package io.souper.checkpoint;
 
+import io.souper.errors.CodedException;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
@@ -10,31 +12,18 @@ import java.nio.file.Path;
  * Unchecked so streaming code stays readable; {@link #code()} is stable and meant
  * to become a structured {@code EvaluationError}, the message is for humans.
  */
-public class CheckpointException extends RuntimeException {
-
-    private final CheckpointErrorCode code;
+public class CheckpointException extends CodedException {
 
     public CheckpointException(CheckpointErrorCode code, String message) {
-        super(code + ": " + message);
-        this.code = code;
+        super(code, message, null);
     }
 
     public CheckpointException(CheckpointErrorCode code, String message, Throwable cause) {
-        super(code + ": " + message, cause);
-        this.code = code;
+        super(code, message, cause);
     }
 
     public CheckpointErrorCode code() {
-        return code;
-    }
-
-    public boolean retriable() {
-        return code.retriable();
-    }
-
-    /** Message without the code prefix. */
-    public String detail() {
-        return getMessage().substring(code.name().length() + 2);
+        return (CheckpointErrorCode) errorCode();
     }
 
     /** Maps an I/O failure on {@code file} to FILE_NOT_FOUND or the retriable IO_ERROR. */

@@ -1,11 +1,13 @@
 package io.souper.data;
 
+import io.souper.errors.ErrorCode;
+
 /**
  * Stable, machine-readable reasons why a data split could not be loaded; the names are
  * the {@code code} strings of the {@code EvaluationError} event. Only {@link #IO_ERROR}
  * is worth retrying.
  */
-public enum DatasetErrorCode {
+public enum DatasetErrorCode implements ErrorCode {
     /** The URI is not one Souper understands (scheme, query parameter, format). */
     BAD_URI(false),
     FILE_NOT_FOUND(false),

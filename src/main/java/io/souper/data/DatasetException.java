@@ -1,5 +1,7 @@
 package io.souper.data;
 
+import io.souper.errors.CodedException;
+
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -8,26 +10,18 @@ import java.nio.file.Path;
  * A data split that cannot be read. Unchecked; {@link #code()} is stable and meant to become
  * a structured {@code EvaluationError}, the message names the file and what was wrong.
  */
-public class DatasetException extends RuntimeException {
-
-    private final DatasetErrorCode code;
+public class DatasetException extends CodedException {
 
     public DatasetException(DatasetErrorCode code, String message) {
-        super(code + ": " + message);
-        this.code = code;
+        super(code, message, null);
     }
 
     public DatasetException(DatasetErrorCode code, String message, Throwable cause) {
-        super(code + ": " + message, cause);
-        this.code = code;
+        super(code, message, cause);
     }
 
     public DatasetErrorCode code() {
-        return code;
-    }
-
-    public boolean retriable() {
-        return code.retriable();
+        return (DatasetErrorCode) errorCode();
     }
 
     static DatasetException io(Path file, IOException e) {

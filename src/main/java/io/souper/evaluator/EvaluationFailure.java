@@ -1,8 +1,7 @@
 package io.souper.evaluator;
 
 import ai.djl.engine.EngineException;
-import io.souper.checkpoint.CheckpointException;
-import io.souper.data.DatasetException;
+import io.souper.errors.CodedException;
 import io.souper.events.EvaluationError;
 
 /**
@@ -14,17 +13,8 @@ public record EvaluationFailure(String code, String message, boolean retriable) 
 
     /** Maps any exception thrown while evaluating; unknown ones become INTERNAL_ERROR naming the exception. */
     public static EvaluationFailure of(Throwable error) {
-        if (error instanceof CheckpointException e) {
-            return new EvaluationFailure(e.code().name(), e.detail(), e.retriable());
-        }
-        if (error instanceof ScoringException e) {
-            return new EvaluationFailure(e.code().name(), e.detail(), e.retriable());
-        }
-        if (error instanceof DatasetException e) {
-            return new EvaluationFailure(e.code().name(), withoutPrefix(e.getMessage(), e.code().name()), e.retriable());
-        }
-        if (error instanceof EvaluatorException e) {
-            return new EvaluationFailure(e.code().name(), e.detail(), e.code().retriable());
+        if (error instanceof CodedException e) {
+            return new EvaluationFailure(e.errorCode().name(), e.detail(), e.retriable());
         }
         if (error instanceof EngineException e) {
             return new EvaluationFailure(EvaluatorErrorCode.ENGINE_ERROR.name(), firstLine(e.getMessage()),
@@ -41,10 +31,6 @@ public record EvaluationFailure(String code, String message, boolean retriable) 
     @Override
     public String toString() {
         return code + ": " + message;
-    }
-
-    private static String withoutPrefix(String message, String code) {
-        return message != null && message.startsWith(code + ": ") ? message.substring(code.length() + 2) : message;
     }
 
     private static String firstLine(String message) {

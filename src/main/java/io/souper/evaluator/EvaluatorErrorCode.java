@@ -1,11 +1,13 @@
 package io.souper.evaluator;
 
+import io.souper.errors.ErrorCode;
+
 /**
  * Reasons an evaluation fails that belong to the evaluator itself rather than to the weights,
  * the scoring or the data (those are {@code CheckpointErrorCode}, {@link ScoringErrorCode} and
  * {@code DatasetErrorCode}). The names are {@code EvaluationError.code} strings.
  */
-public enum EvaluatorErrorCode {
+public enum EvaluatorErrorCode implements ErrorCode {
     /** No SoupDefinition for the soup, even after reading souper.definitions to its end. */
     UNKNOWN_SOUP(false),
     /** The event decoded but cannot be acted on (blank ids, key and soup id disagree, no ingredients...). */

@@ -1,21 +1,15 @@
 package io.souper.evaluator;
 
-/** An evaluation the evaluator itself refuses; {@link #code()} becomes the EvaluationError's code. */
-public class EvaluatorException extends RuntimeException {
+import io.souper.errors.CodedException;
 
-    private final EvaluatorErrorCode code;
+/** An evaluation the evaluator itself refuses; {@link #code()} becomes the EvaluationError's code. */
+public class EvaluatorException extends CodedException {
 
     public EvaluatorException(EvaluatorErrorCode code, String message) {
-        super(code + ": " + message);
-        this.code = code;
+        super(code, message, null);
     }
 
     public EvaluatorErrorCode code() {
-        return code;
-    }
-
-    /** Message without the code prefix. */
-    public String detail() {
-        return getMessage().substring(code.name().length() + 2);
+        return (EvaluatorErrorCode) errorCode();
     }
 }

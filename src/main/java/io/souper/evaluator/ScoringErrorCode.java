@@ -1,11 +1,13 @@
 package io.souper.evaluator;
 
+import io.souper.errors.ErrorCode;
+
 /**
  * Stable, machine-readable reasons why a checkpoint could not be scored; the names are the
  * {@code code} strings of the {@code EvaluationError} event (the weight-related ones match
  * {@code io.souper.checkpoint.CheckpointErrorCode}). Only {@link #IO_ERROR} is worth retrying.
  */
-public enum ScoringErrorCode {
+public enum ScoringErrorCode implements ErrorCode {
     /** The architecture file is missing. */
     FILE_NOT_FOUND(false),
     /** The architecture file is not a TorchScript archive libtorch can load. */
