@@ -38,8 +38,11 @@ final class EvaluationEngine implements AutoCloseable {
     static final String TEST = "test";
     static final String SHIFT_SCORE_PREFIX = "shift:";
 
-    private record NamedSplit(String name, LabeledImages images) {
+    private record NamedSplit(String name, String uri, LabeledImages images) {
     }
+
+    /** Logits kept per (checkpoint, architecture, split): about 40 bytes an image, so bounded by entries. */
+    private static final int LOGITS_CACHE_ENTRIES = 128;
 
     private record Splits(NamedSplit heldOut, NamedSplit test, List<NamedSplit> shifts) {
         List<NamedSplit> all() {
@@ -76,10 +79,11 @@ final class EvaluationEngine implements AutoCloseable {
     private final SoupSums sums;
     private final FileHashes hashes;
     /**
-     * Scores of checkpoints already evaluated, by content and data: the same checkpoint announced
-     * for several soups over the same splits (a sweep souped under two policies) is scored once.
+     * Logits of checkpoints already scored, by content, architecture and split: the same checkpoint
+     * announced for several soups over the same data (a sweep souped under two policies) is scored
+     * once, and an ensemble of scored checkpoints costs no forward pass.
      */
-    private final BoundedLru<String, List<SplitMetrics>> checkpointScores;
+    private final BoundedLru<String, ScoreResult> logits;
     /** Hyper-parameters of checkpoints scored here, for the manifests of candidates made of them. */
     private final BoundedLru<String, Map<String, String>> hyperParameters;
 
@@ -92,7 +96,7 @@ final class EvaluationEngine implements AutoCloseable {
         this.sums = new SoupSums(settings.workDir().resolve("running-sums"), settings.runningSumCacheSize());
         this.hashes = new FileHashes(settings.hashCacheSize());
         this.hyperParameters = new BoundedLru<>(settings.hashCacheSize(), (k, v) -> { });
-        this.checkpointScores = new BoundedLru<>(settings.hashCacheSize(), (k, v) -> { });
+        this.logits = new BoundedLru<>(LOGITS_CACHE_ENTRIES, (k, v) -> { });
     }
 
     String device() {
@@ -121,17 +125,44 @@ final class EvaluationEngine implements AutoCloseable {
                 .setUri(event.getUri()).setSha256(event.getSha256()).build());
         Splits data = splits(soup, true);
         hyperParameters.put(key(soup.getSoupId(), event.getCheckpointId()), Map.copyOf(event.getHyperParameters()));
-        String scoresKey = self.sha256() + '\u0000' + soup.getArchitectureUri() + '\u0000' + soup.getHeldOutUri()
-                + '\u0000' + soup.getTestUri() + '\u0000' + new TreeMap<>(soup.getShiftUris());
-        Optional<List<SplitMetrics>> known = checkpointScores.get(scoresKey);
-        if (known.isPresent()) {
-            return evaluation(List.of(withSha(self)), known.get(), data, null, 0);
+        Scorer scorer = new Scorer(architecture(soup), batchSize);
+        MemberScores member = new MemberScores(self, soup, scorer);
+        List<SplitMetrics> scores = new ArrayList<>();
+        for (NamedSplit split : data.all()) {
+            scores.add(metrics(split.name(), member.score(split)));
         }
-        TorchScriptArchitecture architecture = architecture(soup);
-        load(architecture, self.path());
-        List<SplitMetrics> scores = score(new Scorer(architecture, batchSize), data);
-        checkpointScores.put(scoresKey, List.copyOf(scores));
-        return evaluation(List.of(withSha(self)), scores, data, null, data.images());
+        return evaluation(List.of(withSha(self)), scores, data, null, member.imagesScored);
+    }
+
+    /** One checkpoint's scores, split by split, from the logits cache or by loading it (once) and scoring. */
+    private final class MemberScores {
+        private final ResolvedIngredient checkpoint;
+        private final SoupDefinition soup;
+        private final Scorer scorer;
+        private boolean loaded;
+        private long imagesScored;
+
+        MemberScores(ResolvedIngredient checkpoint, SoupDefinition soup, Scorer scorer) {
+            this.checkpoint = checkpoint;
+            this.soup = soup;
+            this.scorer = scorer;
+        }
+
+        ScoreResult score(NamedSplit split) {
+            String cacheKey = checkpoint.sha256() + '\u0000' + soup.getArchitectureUri() + '\u0000' + split.uri();
+            Optional<ScoreResult> known = logits.get(cacheKey);
+            if (known.isPresent()) {
+                return known.get();
+            }
+            if (!loaded) {
+                load(scorer.architecture(), checkpoint.path());
+                loaded = true;
+            }
+            ScoreResult result = scorer.scoreWithLogits(split.images());
+            imagesScored += result.total();
+            logits.put(cacheKey, result);
+            return result;
+        }
     }
 
     /**
@@ -171,25 +202,26 @@ final class EvaluationEngine implements AutoCloseable {
         TorchScriptArchitecture architecture = architecture(soup);
         Splits data = splits(soup, request.getReportSplits());
         Scorer scorer = new Scorer(architecture, batchSize);
-        // One weight load per member, all splits scored while it is loaded.
+        // Members scored before (as checkpoints) cost nothing; the others are loaded once each.
         List<NamedSplit> all = data.all();
         List<EnsembleLogits> ensembles = new ArrayList<>();
-        for (ResolvedIngredient member : members) {
-            load(architecture, member.path());
+        long images = 0;
+        for (ResolvedIngredient ingredient : members) {
+            MemberScores member = new MemberScores(ingredient, soup, scorer);
             for (int i = 0; i < all.size(); i++) {
-                ScoreResult result = scorer.scoreWithLogits(all.get(i).images());
+                ScoreResult result = member.score(all.get(i));
                 if (ensembles.size() <= i) {
                     ensembles.add(new EnsembleLogits(all.get(i).name(), all.get(i).images().labels(), result.classes()));
                 }
                 ensembles.get(i).add(result);
             }
+            images += member.imagesScored;
         }
         List<SplitMetrics> scores = new ArrayList<>();
         for (int i = 0; i < all.size(); i++) {
             scores.add(metrics(all.get(i).name(), ensembles.get(i).result()));
         }
-        return evaluation(members.stream().map(EvaluationEngine::withSha).toList(), scores, data, null,
-                data.images() * members.size());
+        return evaluation(members.stream().map(EvaluationEngine::withSha).toList(), scores, data, null, images);
     }
 
     private List<ResolvedIngredient> resolveAll(EvaluationRequest request) {
@@ -227,12 +259,12 @@ final class EvaluationEngine implements AutoCloseable {
 
     /** The soup's held-out split, and its test and shift splits when {@code reported} (and defined). */
     private Splits splits(SoupDefinition soup, boolean reported) {
-        NamedSplit heldOut = new NamedSplit(HELD_OUT, splits.get(soup.getHeldOutUri()));
+        NamedSplit heldOut = new NamedSplit(HELD_OUT, soup.getHeldOutUri(), splits.get(soup.getHeldOutUri()));
         NamedSplit test = !reported || soup.getTestUri() == null ? null
-                : new NamedSplit(TEST, splits.get(soup.getTestUri()));
+                : new NamedSplit(TEST, soup.getTestUri(), splits.get(soup.getTestUri()));
         List<NamedSplit> shifts = new ArrayList<>();
         if (reported) {
-            new TreeMap<>(soup.getShiftUris()).forEach((name, uri) -> shifts.add(new NamedSplit(name, splits.get(uri))));
+            new TreeMap<>(soup.getShiftUris()).forEach((name, uri) -> shifts.add(new NamedSplit(name, uri, splits.get(uri))));
         }
         return new Splits(heldOut, test, shifts);
     }
