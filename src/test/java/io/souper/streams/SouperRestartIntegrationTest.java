@@ -12,13 +12,12 @@ import io.souper.kafka.SouperTopics;
 import io.souper.kafka.Topic;
 import io.souper.kafka.TopicBootstrapper;
 import io.souper.kafka.TopicNames;
+import io.souper.kafka.TopicReader;
 import io.souper.metrics.SouperMetrics;
 import io.souper.web.HttpEndpoint;
 import io.souper.web.Json;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
@@ -158,32 +157,14 @@ class SouperRestartIntegrationTest {
 
     private static <V extends SpecificRecord> Map<String, V> latestByKey(KafkaClientConfigs clients, Topic<String, V> topic) {
         Map<String, V> latest = new LinkedHashMap<>();
-        readAll(clients, topic).forEach(r -> latest.put(r.key(), r.value()));
+        TopicReader.readAll(clients, topic).forEach(r -> latest.put(r.key(), r.value()));
         return latest;
     }
 
     private static <V extends SpecificRecord> Map<String, List<V>> byKey(KafkaClientConfigs clients, Topic<String, V> topic) {
         Map<String, List<V>> all = new LinkedHashMap<>();
-        readAll(clients, topic).forEach(r -> all.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.value()));
+        TopicReader.readAll(clients, topic).forEach(r -> all.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.value()));
         return all;
-    }
-
-    private static <V> List<ConsumerRecord<String, V>> readAll(KafkaClientConfigs clients, Topic<String, V> topic) {
-        List<ConsumerRecord<String, V>> out = new ArrayList<>();
-        try (KafkaConsumer<String, V> consumer = new KafkaConsumer<>(clients.consumer("reader-" + UUID.randomUUID(), "reader"),
-                topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
-            consumer.subscribe(List.of(topic.name()));
-            int quietPolls = 0;
-            while (quietPolls < 6) {
-                var records = consumer.poll(Duration.ofMillis(500));
-                if (records.isEmpty() && !consumer.assignment().isEmpty()) {
-                    quietPolls++;
-                }
-                records.forEach(out::add);
-            }
-        }
-        out.sort(Comparator.comparing((ConsumerRecord<String, V> r) -> r.partition()).thenComparing(ConsumerRecord::offset));
-        return out;
     }
 
     private static void wipe(Path dir) throws Exception {
