@@ -18,8 +18,18 @@ final class Commands {
     private Commands() {
     }
 
+    record Result(int exitCode, String out, String err) {
+    }
+
     /** Runs {@code command} in {@code dir}; an empty value in {@code env} removes that variable. Returns stdout. */
     static String run(Path dir, Map<String, String> env, String... command) {
+        Result r = exec(dir, env, command);
+        assertThat(r.exitCode).as("%s failed:%n%s%n%s", String.join(" ", command), r.out, r.err).isZero();
+        return r.out;
+    }
+
+    /** Runs {@code command} in {@code dir} and returns its exit code and output, whatever the exit code. */
+    static Result exec(Path dir, Map<String, String> env, String... command) {
         try {
             Path err = Files.createTempFile("souper-deploy-", ".err");
             try {
@@ -44,9 +54,7 @@ final class Commands {
                     p.destroyForcibly();
                     throw new AssertionError(String.join(" ", command) + " did not finish within 5 minutes");
                 }
-                assertThat(p.exitValue()).as("%s failed:%n%s%n%s", String.join(" ", command), out,
-                        Files.readString(err)).isZero();
-                return out;
+                return new Result(p.exitValue(), out, Files.readString(err));
             } finally {
                 Files.deleteIfExists(err);
             }
