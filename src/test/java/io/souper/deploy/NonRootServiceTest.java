@@ -1,7 +1,24 @@
 package io.souper.deploy;
 
+import io.souper.checkpoint.Sha256;
+import io.souper.data.FashionMnist;
+import io.souper.events.EvaluationRequest;
+import io.souper.events.EvaluationResult;
+import io.souper.events.IngredientRef;
+import io.souper.events.SoupDefinition;
+import io.souper.events.SubjectKind;
 import io.souper.kafka.EmbeddedStack;
 import io.souper.kafka.FreePorts;
+import io.souper.kafka.KafkaClientConfigs;
+import io.souper.kafka.SouperTopics;
+import io.souper.kafka.Topic;
+import io.souper.testsupport.TorchReference;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,6 +63,9 @@ class NonRootServiceTest {
     private static final int SERVICE_UID = 10001;
     private static final String IMAGE_STATE = "/var/lib/souper";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
+    private static final Path ARCHITECTURE = Path.of("models/fmnist_cnn.pt");
+    private static final Path FASHION_MNIST = FashionMnist.DEBIAN_DIRECTORY;
+    private static final String SOUP = "non-root";
 
     @TempDir
     Path dir;
@@ -81,19 +101,24 @@ class NonRootServiceTest {
         chown(state);
         Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxr-x---"));
 
-        // The checkpoint store: root's, read-only to the service, with what a training job left there.
+        // The checkpoint store: root's, read-only to the service, with what a training job left there
+        // (two checkpoints of the demo CNN, made by PyTorch); only artifacts/ belongs to the service.
         Path store = dir.resolve("checkpoints");
-        Files.createDirectories(store.resolve("runs"));
-        Files.writeString(store.resolve("runs/run-1.safetensors"), "written by a training job");
+        Path architecture = Files.createDirectories(store.resolve("models")).resolve("fmnist_cnn.pt");
+        Files.copy(ARCHITECTURE, architecture);
+        Path runs = Files.createDirectories(store.resolve("runs"));
+        TorchReference.run("make-checkpoints", "--arch", architecture.toString(), "--dir", FASHION_MNIST.toString(),
+                "--out", runs.toString(), "--count", "2");
+        run("chmod", "-R", "a+rX,go-w", store.toString());
         Path artifacts = Files.createDirectories(store.resolve("artifacts"));
         chown(artifacts);
-        assertThat(runAsService(null, "touch", store.resolve("runs/not-allowed").toString()).exitCode)
+        assertThat(runAsService(null, "touch", runs.resolve("not-allowed").toString()).exitCode)
                 .as("uid %d must not be able to write the store root", SERVICE_UID).isNotZero();
-        assertThat(runAsService(null, "cat", store.resolve("runs/run-1.safetensors").toString()).out)
-                .isEqualTo("written by a training job");
+        assertThat(Files.getAttribute(runs.resolve("ckpt-0.safetensors"), "unix:uid")).isEqualTo(0);
 
         Map<String, String> env = imageEnvironment(state);
-        env.put("SOUPER_STORE_ROOTS", store.toString());
+        // Debian's Fashion-MNIST (root's, read-only) is the second root: the held-out split.
+        env.put("SOUPER_STORE_ROOTS", store + ":" + FASHION_MNIST);
         assertThat(env.get("SOUPER_WORK_DIR")).startsWith(state.toString());
         assertThat(env.get("SOUPER_STATE_DIR")).startsWith(state.toString());
 
@@ -107,8 +132,9 @@ class NonRootServiceTest {
 
         awaitServing(evaluatorPort, evaluatorLog, "kafka_consumer");
         awaitServing(streamsPort, streamsLog, "kafka_stream");
-        assertThat(Files.readString(evaluatorLog)).contains("souper evaluator running on cpu");
-        assertThat(Files.readString(streamsLog)).contains("souper streams running");
+        // The HTTP endpoint opens before the service behind it: wait for each to say it runs.
+        awaitLine(evaluatorLog, "souper evaluator running on cpu");
+        awaitLine(streamsLog, "souper streams running");
 
         // What they wrote went where the image's defaults say, owned by the service user.
         for (String written : List.of(env.get("SOUPER_WORK_DIR"), env.get("SOUPER_STATE_DIR"), env.get("DJL_CACHE_DIR"))) {
@@ -116,12 +142,69 @@ class NonRootServiceTest {
             assertThat(path).as("%s (from the image's ENV)", written).isDirectory();
             assertThat(Files.getAttribute(path, "unix:uid")).as("owner of %s", path).isEqualTo(SERVICE_UID);
         }
+
+        // A candidate soup of both checkpoints, as the souper asks for it: the evaluator reads root's
+        // files, keeps the running sum in its work dir and writes the soup into artifacts/.
+        EvaluationResult result = evaluateCandidate(architecture, List.of(runs.resolve("ckpt-0.safetensors"),
+                runs.resolve("ckpt-1.safetensors")), evaluatorLog);
+        assertThat(result.getError()).as("the candidate's error; evaluator log:%n%s", Files.readString(evaluatorLog))
+                .isNull();
+        assertThat(result.getHeldOut().getTotal()).isEqualTo(200);
+        Path artifact = artifacts.resolve(result.getArtifactSha256() + ".safetensors");
+        assertThat(result.getArtifactUri()).isEqualTo(artifact.toUri().toString());
+        assertThat(Files.getAttribute(artifact, "unix:uid")).isEqualTo(SERVICE_UID);
+        try (Stream<Path> sums = Files.walk(Path.of(env.get("SOUPER_WORK_DIR")))) {
+            assertThat(sums.filter(Files::isRegularFile).filter(p -> p.toString().contains("running-sums")))
+                    .as("a running sum in the work dir").isNotEmpty();
+        }
         try (Stream<Path> left = Files.list(store)) {
-            assertThat(left.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("runs", "artifacts");
+            assertThat(left.map(p -> p.getFileName().toString()))
+                    .containsExactlyInAnyOrder("models", "runs", "artifacts");
         }
         for (Process p : processes) {
             assertThat(p.isAlive()).isTrue();
         }
+    }
+
+    private EvaluationResult evaluateCandidate(Path architecture, List<Path> checkpoints, Path log) throws Exception {
+        SouperTopics topics = SouperTopics.forRegistry(stack.schemaRegistryUrl());
+        KafkaClientConfigs clients = stack.clientConfigs();
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(clients.producer("non-root-test"),
+                new StringSerializer(), new ByteArraySerializer())) {
+            send(producer, topics.definitions, SOUP, SoupDefinition.newBuilder().setSoupId(SOUP)
+                    .setArchitectureUri(architecture.toUri().toString())
+                    .setHeldOutUri("file://" + FASHION_MNIST + "?split=train&from=50000&to=50200")
+                    .setCreatedAt(Instant.now()).build());
+            List<IngredientRef> ingredients = new ArrayList<>();
+            for (Path checkpoint : checkpoints) {
+                ingredients.add(IngredientRef.newBuilder().setCheckpointId(checkpoint.getFileName().toString())
+                        .setUri(checkpoint.toUri().toString()).setSha256(Sha256.of(checkpoint)).build());
+            }
+            send(producer, topics.candidates, SOUP, EvaluationRequest.newBuilder().setRequestId(SOUP + "#1")
+                    .setSoupId(SOUP).setBaseVersion(1).setKind(SubjectKind.CANDIDATE).setIngredients(ingredients)
+                    .setRequestedAt(Instant.now()).build());
+        }
+        try (KafkaConsumer<String, EvaluationResult> consumer = new KafkaConsumer<>(
+                clients.consumer("non-root-test-reader", "non-root-test-reader"),
+                topics.evaluations.keySerde().deserializer(), topics.evaluations.valueSerde().deserializer())) {
+            consumer.subscribe(List.of(topics.evaluations.name()));
+            Instant deadline = Instant.now().plus(START_TIMEOUT);
+            while (Instant.now().isBefore(deadline)) {
+                for (ConsumerRecord<String, EvaluationResult> record : consumer.poll(Duration.ofMillis(500))) {
+                    if (record.value().getSubjectId().equals(SOUP + "#1")) {
+                        return record.value();
+                    }
+                }
+            }
+        }
+        throw new AssertionError("no answer to the candidate within " + START_TIMEOUT + "; evaluator log:\n"
+                + Files.readString(log));
+    }
+
+    private static <V> void send(KafkaProducer<String, byte[]> producer, Topic<String, V> topic, String key, V value)
+            throws Exception {
+        byte[] bytes = topic.valueSerde().serializer().serialize(topic.name(), value);
+        producer.send(new ProducerRecord<>(topic.name(), key, bytes)).get(30, TimeUnit.SECONDS);
     }
 
     /** The Dockerfile's ENV block with the image's state directory mapped to {@code state}. */
@@ -229,6 +312,19 @@ class NonRootServiceTest {
         }
         throw new AssertionError("port " + port + " did not serve /health and /metrics (with " + metricPrefix
                 + ") within " + START_TIMEOUT + "; last: " + last + "; log:\n" + Files.readString(log));
+    }
+
+    private void awaitLine(Path log, String text) throws Exception {
+        Instant deadline = Instant.now().plus(START_TIMEOUT);
+        while (!Files.readString(log).contains(text)) {
+            for (Process p : processes) {
+                assertThat(p.isAlive()).as("a service exited; %s:%n%s", log.getFileName(), Files.readString(log))
+                        .isTrue();
+            }
+            assertThat(Instant.now()).as("'%s' in %s within %s:%n%s", text, log.getFileName(), START_TIMEOUT,
+                    Files.readString(log)).isBefore(deadline);
+            Thread.sleep(500);
+        }
     }
 
     private static HttpRequest get(int port, String path) {
