@@ -51,7 +51,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The image's promise, tried without Docker: the evaluator and the souper start and serve as the
  * image's unprivileged user (uid 10001), with the environment the Dockerfile sets (its ENV block,
  * /var/lib/souper mapped to a temporary directory), against a checkpoint store that root owns and
- * uid 10001 cannot write (only its artifacts/ directory is theirs, as the Dockerfile documents).
+ * uid 10001 cannot write (only its artifacts/ directory is theirs, as the Dockerfile documents);
+ * then the evaluator scores a candidate soup from that store, which is where a missing work dir or
+ * an unwritable artifact directory used to stop it.
  *
  * <p>Each service is a fresh JVM started through {@code setpriv}, from a copy of the test classpath
  * that uid 10001 can read (the Maven repository under /root is not readable by other users), so the
@@ -91,7 +93,7 @@ class NonRootServiceTest {
     }
 
     @Test
-    void evaluatorAndSouperStartAndServeAsTheImagesUserAgainstAReadOnlyStore() throws Exception {
+    void evaluatorAndSouperServeAndScoreAsTheImagesUserAgainstARootOwnedStore() throws Exception {
         assertThat(run("id", "-u").strip()).as("this test switches user, so it must run as root").isEqualTo("0");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
 
