@@ -23,21 +23,23 @@ class DeploymentFilesTest {
 
     @Test
     void alertRulesAreValidAndTheirUnitTestsPass() throws Exception {
-        assertThat(run(Path.of("deploy/prometheus"), "promtool", "check", "rules", "alerts.yml")).contains("SUCCESS");
-        assertThat(run(Path.of("deploy/prometheus"), "promtool", "test", "rules", "alerts_test.yml")).contains("SUCCESS");
-        assertThat(run(Path.of("deploy/prometheus"), "promtool", "check", "config", "prometheus.yml")).contains("SUCCESS");
+        assertThat(run(Path.of("monitoring/prometheus"), "promtool", "check", "rules", "alerts.yml")).contains("SUCCESS");
+        assertThat(run(Path.of("monitoring/prometheus"), "promtool", "test", "rules", "alerts_test.yml")).contains("SUCCESS");
+        assertThat(run(Path.of("monitoring/prometheus"), "promtool", "check", "config", "prometheus.yml")).contains("SUCCESS");
     }
 
     @Test
     void composeFileIsValid() throws Exception {
         String config = run(Path.of("."), "docker-compose", "-f", "docker-compose.yml", "config");
         assertThat(config).contains("souper-streams", "souper-evaluator", "schema-registry", "kafka");
+        String gpu = run(Path.of("."), "docker-compose", "-f", "docker-compose.yml", "-f", "docker-compose.gpu.yml", "config");
+        assertThat(gpu).contains("nvidia", "souper:cuda");
     }
 
     @Test
     void dashboardAndAlertsUseOnlyMetricsSouperExports() throws IOException {
-        String text = Files.readString(Path.of("deploy/grafana/dashboards/souper.json"))
-                + Files.readString(Path.of("deploy/prometheus/alerts.yml"));
+        String text = Files.readString(Path.of("monitoring/grafana/dashboards/souper.json"))
+                + Files.readString(Path.of("monitoring/prometheus/alerts.yml"));
         Matcher m = Pattern.compile("souper_[a-z_]+").matcher(text);
         TreeSet<String> used = new TreeSet<>();
         while (m.find()) {
