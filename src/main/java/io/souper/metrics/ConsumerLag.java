@@ -46,18 +46,19 @@ public final class ConsumerLag implements AutoCloseable {
     /** How often the lag is read; one list-groups call plus two calls per group each time. */
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(15);
 
+    /** How long one admin call may take; independent of the interval, a slow broker is not a failure. */
+    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
     private static final Logger LOG = LoggerFactory.getLogger(ConsumerLag.class);
 
     private final Admin admin;
     private final Set<String> topics;
-    private final Duration timeout;
     private final MultiGauge gauge;
     private final ScheduledExecutorService timer;
+    private volatile boolean failing;
 
-    private ConsumerLag(Admin admin, Collection<String> topics, Duration interval, MeterRegistry registry) {
+    private ConsumerLag(Admin admin, Collection<String> topics, MeterRegistry registry) {
         this.admin = admin;
         this.topics = Set.copyOf(topics);
-        this.timeout = interval;
         this.gauge = MultiGauge.builder(MetricNames.CONSUMER_GROUP_LAG)
                 .description("Records not yet covered by the group's committed offsets (log end, read-committed)")
                 .baseUnit("records")
@@ -72,7 +73,7 @@ public final class ConsumerLag implements AutoCloseable {
     /** Starts polling every {@code interval}; the first poll runs at once. */
     public static ConsumerLag start(Map<String, Object> adminConfig, Collection<String> topics, Duration interval,
                                     MeterRegistry registry) {
-        ConsumerLag lag = new ConsumerLag(Admin.create(adminConfig), topics, interval, registry);
+        ConsumerLag lag = new ConsumerLag(Admin.create(adminConfig), topics, registry);
         lag.timer.scheduleWithFixedDelay(lag::pollQuietly, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
         return lag;
     }
@@ -85,17 +86,25 @@ public final class ConsumerLag implements AutoCloseable {
                     Tags.of("group", key.group(), "topic", key.topic()), records)));
             // overwrite: groups that are gone (offsets expired) drop out of the scrape
             gauge.register(rows, true);
+            if (failing) {
+                LOG.info("consumer lag read again ({} group/topic pairs)", rows.size());
+                failing = false;
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
-            // the broker is unreachable: keep the last values rather than report a lag of zero
-            LOG.debug("consumer lag not read this time: {}", e.toString());
+            // the broker is unreachable: keep the last values rather than report a lag of zero;
+            // say so once, not every few seconds
+            if (!failing) {
+                LOG.warn("cannot read consumer-group lag (keeping the last values): {}", e.toString());
+                failing = true;
+            }
         }
     }
 
     /** Lag by group and topic, read now. */
     Map<GroupTopic, Long> poll() throws InterruptedException, ExecutionException, TimeoutException {
-        long wait = timeout.toMillis();
+        long wait = CALL_TIMEOUT.toMillis();
         Collection<GroupListing> groups = admin.listGroups(ListGroupsOptions.forConsumerGroups()).all()
                 .get(wait, TimeUnit.MILLISECONDS);
         Map<String, Map<TopicPartition, Long>> committed = new TreeMap<>();
