@@ -60,8 +60,8 @@ public final class ConsumerLag implements AutoCloseable {
         this.admin = admin;
         this.topics = Set.copyOf(topics);
         this.gauge = MultiGauge.builder(MetricNames.CONSUMER_GROUP_LAG)
+                // no base unit: Prometheus would append it to the name the dashboard and alerts use
                 .description("Records not yet covered by the group's committed offsets (log end, read-committed)")
-                .baseUnit("records")
                 .register(registry);
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "souper-consumer-lag");

@@ -1,6 +1,7 @@
 package io.souper.metrics;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.souper.kafka.EmbeddedKafkaBroker;
 import io.souper.kafka.KafkaClientConfigs;
 import io.souper.kafka.TopicBootstrapper;
@@ -53,7 +54,7 @@ class ConsumerLagTest {
                 consumer.assign(List.of(new TopicPartition(TopicNames.CHECKPOINTS, 0)));
                 consumer.commitSync(Map.of(new TopicPartition(TopicNames.CHECKPOINTS, 0), new OffsetAndMetadata(4)));
             }
-            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             try (ConsumerLag lag = ConsumerLag.start(clients.admin(), List.of(TopicNames.CHECKPOINTS), Duration.ofMillis(200),
                     registry)) {
                 assertThat(lag.poll()).containsExactly(
@@ -65,6 +66,9 @@ class ConsumerLagTest {
                 }
                 assertThat(registry.get(MetricNames.CONSUMER_GROUP_LAG).tag("group", "evaluators")
                         .tag("topic", TopicNames.CHECKPOINTS).gauge().value()).isEqualTo(6.0);
+                // the series name the dashboard and the alerts use
+                assertThat(registry.scrape()).containsPattern(
+                        "(?m)^souper_consumer_group_lag\\{group=\"evaluators\",topic=\"souper.checkpoints\"} 6(\\.0)?$");
             }
         }
     }
