@@ -4,6 +4,8 @@ import io.souper.evaluator.EvaluatorService;
 import io.souper.evaluator.EvaluatorSettings;
 import io.souper.evaluator.Scorer;
 import io.souper.kafka.SouperTopics;
+import io.souper.kafka.TopicNames;
+import io.souper.metrics.ConsumerLag;
 import io.souper.metrics.SouperMetrics;
 import io.souper.web.HttpEndpoint;
 import picocli.CommandLine.Command;
@@ -86,6 +88,7 @@ public final class EvaluatorCommand implements Callable<Integer> {
              HttpEndpoint endpoint = new HttpEndpoint("0.0.0.0", httpPort, metrics).start();
              EvaluatorService service = EvaluatorService.start(connection.clientConfigs(),
                      SouperTopics.forRegistry(connection.schemaRegistryUrl), settings, metrics)) {
+            metrics.watchConsumerLag(connection.clientConfigs().admin(), TopicNames.names(), ConsumerLag.DEFAULT_INTERVAL);
             System.out.println("souper evaluator running on " + service.device() + " (group " + settings.groupId()
                     + ", store roots " + settings.storeRoots() + "); metrics at " + endpoint.url() + "/metrics");
             System.out.flush();

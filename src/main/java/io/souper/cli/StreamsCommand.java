@@ -1,6 +1,8 @@
 package io.souper.cli;
 
 import io.souper.kafka.SouperTopics;
+import io.souper.kafka.TopicNames;
+import io.souper.metrics.ConsumerLag;
 import io.souper.metrics.SouperMetrics;
 import io.souper.streams.SouperStreamsApp;
 import io.souper.streams.SouperStreamsConfig;
@@ -56,6 +58,7 @@ public final class StreamsCommand implements Callable<Integer> {
                      SouperTopics.forRegistry(connection.schemaRegistryUrl), applicationId, stateDir, threads,
                      new SouperStreamsSettings(definitionWait, 1_000, Duration.ofSeconds(30)),
                      metrics, endpoint, advertisedHost)) {
+            metrics.watchConsumerLag(connection.clientConfigs().admin(), TopicNames.names(), ConsumerLag.DEFAULT_INTERVAL);
             System.out.println("souper streams running; queries and metrics at " + endpoint.url());
             Foreground.awaitStop();
         }

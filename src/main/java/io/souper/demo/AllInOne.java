@@ -5,6 +5,8 @@ import io.souper.evaluator.EvaluatorSettings;
 import io.souper.kafka.EmbeddedStack;
 import io.souper.kafka.KafkaClientConfigs;
 import io.souper.kafka.SouperTopics;
+import io.souper.kafka.TopicNames;
+import io.souper.metrics.ConsumerLag;
 import io.souper.metrics.SouperMetrics;
 import io.souper.streams.SouperStreamsApp;
 import io.souper.streams.SouperStreamsSettings;
@@ -56,6 +58,7 @@ public final class AllInOne implements AutoCloseable {
             EvaluatorSettings settings = EvaluatorSettings.defaults(storeRoots, dataDir.resolve("evaluator"))
                     .withDevice(device);
             EvaluatorService evaluator = EvaluatorService.start(stack.clientConfigs(), topics, settings, metrics);
+            metrics.watchConsumerLag(stack.clientConfigs().admin(), TopicNames.names(), ConsumerLag.DEFAULT_INTERVAL);
             return new AllInOne(stack, metrics, endpoint, souper, evaluator, topics);
         } catch (RuntimeException | InterruptedException e) {
             if (souper != null) {

@@ -1,5 +1,6 @@
 package io.souper.metrics;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -14,6 +15,10 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.streams.KafkaStreams;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Map;
 
 /**
  * The one Micrometer setup every Souper process uses: a Prometheus registry with
@@ -60,6 +65,21 @@ public final class SouperMetrics implements AutoCloseable {
         KafkaStreamsMetrics metrics = new KafkaStreamsMetrics(streams);
         metrics.bindTo(registry);
         binders.add(metrics);
+        // Kafka Streams reports its state as a string, which the binder cannot export; one gauge
+        // per state (1 for the current one) lets an alert ask "not RUNNING for 5 minutes"
+        for (KafkaStreams.State state : KafkaStreams.State.values()) {
+            Gauge.builder(MetricNames.STREAMS_STATE, streams, s -> s.state() == state ? 1 : 0)
+                    .description("1 for the state the souper's Kafka Streams client is in")
+                    .tag("state", state.name()).register(registry);
+        }
+    }
+
+    /**
+     * Exports the lag of every consumer group on {@code topics} (see {@link ConsumerLag}) until
+     * this is closed.
+     */
+    public void watchConsumerLag(Map<String, Object> adminConfig, Collection<String> topics, Duration interval) {
+        binders.add(ConsumerLag.start(adminConfig, topics, interval, registry));
     }
 
     private void track(KafkaClientMetrics metrics) {

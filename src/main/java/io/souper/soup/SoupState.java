@@ -167,6 +167,11 @@ public final class SoupState {
         return Optional.ofNullable(published.heldOut());
     }
 
+    /** Test-split accuracy of the published soup; empty before publication or when the soup has no test split. */
+    public Optional<Accuracy> publishedTest() {
+        return Optional.ofNullable(published.outcome()).map(CandidateOutcome::test);
+    }
+
     public Optional<Decision> lastDecision() {
         return Optional.ofNullable(lastDecision);
     }

@@ -32,8 +32,10 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The souper: folds definitions and evaluation results into per-soup state with the
@@ -57,6 +59,8 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
     private KeyValueStore<String, SoupUpdated> latest;
     private KeyValueStore<String, SoupDecision> decisions;
     private KeyValueStore<String, DeadLetter> waiting;
+    /** Soups of this task with gauges, removed when the task leaves this instance (see close). */
+    private final Set<String> observedSoups = new HashSet<>();
 
     SoupProcessor(SouperTopics topics, SouperStreamsSettings settings, SoupStreamsMetrics metrics) {
         this.topics = topics;
@@ -97,6 +101,7 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
             states.delete(soupId);
             latest.delete(soupId);
             metrics.forget(soupId);
+            observedSoups.remove(soupId);
             LOG.info("soup {} deleted", soupId);
             return;
         }
@@ -187,6 +192,14 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
         }
         step.request().ifPresent(request -> context.forward(new Record<>(soupId, EventMapping.toRequest(request), timestamp)));
         metrics.observe(state);
+        observedSoups.add(soupId);
+    }
+
+    @Override
+    public void close() {
+        // the task is revoked, migrates or shuts down: its soups' gauges must not outlive it here
+        metrics.forgetAll(observedSoups);
+        observedSoups.clear();
     }
 
     private SoupState loadState(String soupId) {
