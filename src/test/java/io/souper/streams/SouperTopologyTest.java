@@ -142,10 +142,18 @@ class SouperTopologyTest {
         assertThat(updates.readValue().getIngredients()).extracting(i -> i.getCheckpointId()).containsExactly("c1");
 
         evaluations.pipeInput("never", Events.checkpoint("never", "c9", 800), Instant.ofEpochMilli(1_000_000));
+        // the wait is measured in the records' time: the wall clock alone expires nothing
         driver.advanceWallClockTime(Duration.ofMinutes(6));
+        assertThat(deadLetters.isEmpty()).isTrue();
+        evaluations.pipeInput("late", Events.checkpoint("late", "c2", 700), Instant.ofEpochMilli(1_000_000 + 240_000));
+        assertThat(deadLetters.isEmpty()).as("4 of the 5 minutes it may wait").isTrue();
+
+        evaluations.pipeInput("late", Events.checkpoint("late", "c3", 700), Instant.ofEpochMilli(1_000_000 + 310_000));
         DeadLetter letter = deadLetters.readValue();
         assertThat(letter.getReasonCode()).isEqualTo(DeadLetters.UNKNOWN_SOUP);
         assertThat(letter.getMessage()).contains("never");
+        assertThat(letter.getOffset()).isEqualTo(1);
+        assertThat(deadLetters.isEmpty()).isTrue();
     }
 
     @Test
