@@ -10,6 +10,7 @@ import io.souper.events.SoupDecision;
 import io.souper.events.SoupDefinition;
 import io.souper.events.SoupPolicy;
 import io.souper.events.SoupUpdated;
+import io.souper.events.SplitMetrics;
 import io.souper.kafka.DeadLetters;
 import io.souper.kafka.SouperTopics;
 import io.souper.kafka.Topic;
@@ -173,6 +174,13 @@ class SouperTopologyTest {
 
         evaluations.pipeInput("s", EvaluationResult.newBuilder(Events.checkpoint("s", "c2", 800)).setHeldOut(null).build());
         assertThat(deadLetters.readValue().getMessage()).contains("neither a held-out score nor an error");
+
+        // what the soup core refuses as impossible input is the record's fault too
+        evaluations.pipeInput("s", EvaluationResult.newBuilder(Events.checkpoint("s", "c3", 800))
+                .setHeldOut(SplitMetrics.newBuilder(Events.split(800)).setCorrect(1_001).build()).build());
+        DeadLetter impossible = deadLetters.readValue();
+        assertThat(impossible.getReasonCode()).isEqualTo(DeadLetters.INVALID_EVENT);
+        assertThat(impossible.getMessage()).contains("c3").contains("within [0, 1000], got 1001");
 
         definitions.pipeInput("s", Events.definition("s", SoupPolicy.ONLINE));
         DeadLetter conflict = deadLetters.readValue();
