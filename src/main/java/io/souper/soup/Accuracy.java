@@ -12,10 +12,10 @@ public record Accuracy(long correct, long total) implements Comparable<Accuracy>
 
     public Accuracy {
         if (total <= 0) {
-            throw new IllegalArgumentException("accuracy total must be positive, got " + total);
+            throw new InvalidSoupInputException("accuracy total must be positive, got " + total);
         }
         if (correct < 0 || correct > total) {
-            throw new IllegalArgumentException("accuracy correct must be within [0, " + total + "], got " + correct);
+            throw new InvalidSoupInputException("accuracy correct must be within [0, " + total + "], got " + correct);
         }
     }
 

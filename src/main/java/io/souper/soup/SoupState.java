@@ -51,7 +51,7 @@ public final class SoupState {
         this.acceptance = Inputs.requireNonNull(acceptance, "accept rule of soup " + soupId);
         if (soupId.contains("#")) {
             // request ids are soupId#n; a '#' in the id would make them ambiguous
-            throw new IllegalArgumentException("soupId must not contain '#': " + soupId);
+            throw new InvalidSoupInputException("soupId must not contain '#': " + soupId);
         }
     }
 

@@ -2,6 +2,7 @@ package io.souper.soup;
 
 import java.util.BitSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -10,8 +11,9 @@ import java.util.Set;
  * replay after a crash reproduces what was emitted. Never reads a clock.
  *
  * <p>An input that is not merely late but impossible (a result naming the request in flight with
- * different ingredients or a newer base version) is refused with an {@link IllegalArgumentException}
- * before anything changes, for the caller to dead-letter.
+ * different ingredients or a newer base version) is refused with an {@link InvalidSoupInputException}
+ * before anything changes, for the caller to dead-letter. A null state or input is the caller's bug
+ * and fails with a {@link NullPointerException}.
  */
 public final class Souper {
 
@@ -19,8 +21,8 @@ public final class Souper {
     }
 
     public static SoupStep step(SoupState state, SoupInput input, long nowMillis) {
-        Inputs.requireNonNull(state, "soup state");
-        Inputs.requireNonNull(input, "soup input");
+        Objects.requireNonNull(state, "soup state");
+        Objects.requireNonNull(input, "soup input");
         if (input instanceof CheckpointScored c) {
             return onCheckpointScored(state, c, nowMillis);
         }
@@ -82,11 +84,11 @@ public final class Souper {
             return ctx.result();
         }
         if (baseVersion > request.baseVersion()) {
-            throw new IllegalArgumentException("result for " + requestId + " claims base version " + baseVersion
+            throw new InvalidSoupInputException("result for " + requestId + " claims base version " + baseVersion
                     + " but the request was made against version " + request.baseVersion());
         }
         if (!ingredientIds.equals(Set.copyOf(request.ingredientIds()))) {
-            throw new IllegalArgumentException("result for " + requestId + " scored " + ingredientIds
+            throw new InvalidSoupInputException("result for " + requestId + " scored " + ingredientIds
                     + " but the request was for " + request.ingredientIds());
         }
         BitSet set = s.arrivalSet(request.ingredientIds());

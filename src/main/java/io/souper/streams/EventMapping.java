@@ -20,6 +20,7 @@ import io.souper.soup.CandidateScored;
 import io.souper.soup.CheckpointFailed;
 import io.souper.soup.CheckpointScored;
 import io.souper.soup.Decision;
+import io.souper.soup.InvalidSoupInputException;
 import io.souper.soup.Policy;
 import io.souper.soup.ScoredIngredient;
 import io.souper.soup.SoupInput;
@@ -112,7 +113,7 @@ final class EventMapping {
         }
         try {
             return new Accuracy(metrics.getCorrect(), metrics.getTotal());
-        } catch (IllegalArgumentException e) {
+        } catch (InvalidSoupInputException e) {
             throw new InvalidEventException("split " + metrics.getSplit() + ": " + e.getMessage());
         }
     }

@@ -5,25 +5,25 @@ import io.souper.events.EvaluationResult;
 import io.souper.events.SoupDecision;
 import io.souper.events.SoupDefinition;
 import io.souper.events.SoupUpdated;
+import io.souper.events.WaitingResult;
 import io.souper.kafka.DeadLetters;
+import io.souper.kafka.Faults;
 import io.souper.kafka.SouperTopics;
 import io.souper.kafka.TopicNames;
 import io.souper.soup.Decision;
+import io.souper.soup.InvalidSoupInputException;
 import io.souper.soup.SoupInput;
 import io.souper.soup.SoupState;
 import io.souper.soup.SoupStep;
 import io.souper.soup.SoupVersion;
 import io.souper.soup.Souper;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,9 +31,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -42,6 +40,9 @@ import java.util.Set;
  * pure core ({@link Souper#step}) and emits requests, decisions, updates and dead
  * letters. It reads raw bytes and decodes them itself, so an unreadable record becomes
  * a dead letter inside the same exactly-once transaction instead of stopping the app.
+ * What is the record's fault and what is the world's is decided by {@link Faults}: only the
+ * record's is dead-lettered; a schema registry that does not answer fails the task, so the
+ * record is read again (see {@link SouperStreamsConfig}).
  * Time given to the core is the record's timestamp, so a replay after a crash emits the
  * same events.
  */
@@ -58,7 +59,7 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
     private KeyValueStore<String, byte[]> states;
     private KeyValueStore<String, SoupUpdated> latest;
     private KeyValueStore<String, SoupDecision> decisions;
-    private KeyValueStore<String, DeadLetter> waiting;
+    private WaitingResults waiting;
     /** Soups of this task with gauges, removed when the task leaves this instance (see close). */
     private final Set<String> observedSoups = new HashSet<>();
 
@@ -75,8 +76,11 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
         states = context.getStateStore(StoreNames.STATE);
         latest = context.getStateStore(StoreNames.LATEST);
         decisions = context.getStateStore(StoreNames.DECISIONS);
-        waiting = context.getStateStore(StoreNames.WAITING);
-        context.schedule(settings.waitingCheckInterval(), PunctuationType.WALL_CLOCK_TIME, this::expireWaiting);
+        waiting = new WaitingResults(context.getStateStore(StoreNames.WAITING),
+                context.getStateStore(StoreNames.WAITING_COUNTS), settings.maxWaitingPerSoup(), settings.definitionWait());
+        // stream time, not the wall clock: a result's wait is measured in the records' own time, so a
+        // replay (or a souper catching up after downtime) expires the same results as the first run
+        context.schedule(settings.waitingCheckInterval(), PunctuationType.STREAM_TIME, this::expireWaiting);
     }
 
     @Override
@@ -105,7 +109,8 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
             LOG.info("soup {} deleted", soupId);
             return;
         }
-        SoupDefinition definition = decode(meta, record, topics.definitions.valueSerde().deserializer());
+        SoupDefinition definition = decode(meta.topic(), record.value(), topics.definitions.valueSerde().deserializer(),
+                deadLetterFor(meta, record));
         if (definition == null) {
             return;
         }
@@ -122,10 +127,20 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
                     + " (define a new soup id instead)");
             return;
         }
+        boolean created = state == null;
+        if (created) {
+            try {
+                state = SoupState.create(soupId, EventMapping.policy(definition), EventMapping.acceptance(definition));
+            } catch (InvalidSoupInputException invalid) {
+                // e.g. a '#' in the soup id, which would make its request ids ambiguous
+                deadLetter(meta, record, DeadLetters.INVALID_EVENT, "definition of soup '" + soupId + "': "
+                        + invalid.getMessage());
+                return;
+            }
+        }
         definitions.put(soupId, definition);
-        if (state == null) {
-            states.put(soupId, SoupState.create(soupId, EventMapping.policy(definition),
-                    EventMapping.acceptance(definition)).encode());
+        if (created) {
+            states.put(soupId, state.encode());
             LOG.info("soup {} defined ({}, accept {})", soupId, definition.getPolicy(), definition.getAcceptRule());
         }
         releaseWaiting(soupId);
@@ -137,7 +152,8 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
             deadLetter(meta, record, DeadLetters.INVALID_EVENT, "evaluation result without a value");
             return;
         }
-        EvaluationResult result = decode(meta, record, topics.evaluations.valueSerde().deserializer());
+        EvaluationResult result = decode(meta.topic(), record.value(), topics.evaluations.valueSerde().deserializer(),
+                deadLetterFor(meta, record));
         if (result == null) {
             return;
         }
@@ -154,23 +170,26 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
     }
 
     private void apply(String soupId, EvaluationResult result, long timestamp, DeadLetterSink onInvalid) {
-        Optional<SoupInput> input;
+        SoupInput input;
         try {
-            input = EventMapping.toInput(result);
-        } catch (InvalidEventException | IllegalArgumentException | NullPointerException e) {
-            onInvalid.send(DeadLetters.INVALID_EVENT, "evaluation result " + result.getSubjectId() + ": " + e.getMessage());
+            Optional<SoupInput> mapped = EventMapping.toInput(result);
+            if (mapped.isEmpty()) {
+                return; // ensemble baselines are for reports, not for the soup
+            }
+            input = mapped.get();
+        } catch (InvalidEventException | InvalidSoupInputException invalid) {
+            onInvalid.send(DeadLetters.INVALID_EVENT, "evaluation result " + result.getSubjectId() + ": "
+                    + invalid.getMessage());
             return;
-        }
-        if (input.isEmpty()) {
-            return; // ensemble baselines are for reports, not for the soup
         }
         SoupState state = loadState(soupId);
         SoupStep step;
         try {
-            step = Souper.step(state, input.get(), timestamp);
-        } catch (IllegalArgumentException impossible) {
+            step = Souper.step(state, input, timestamp);
+        } catch (InvalidSoupInputException impossible) {
             // e.g. the request in flight answered with other ingredients: a broken evaluator.
-            // The core refuses before changing anything, so the soup is untouched.
+            // The core refuses before changing anything, and the state is not stored, so the soup is
+            // untouched. Anything else the core throws is a bug in it and fails the task loudly.
             onInvalid.send(DeadLetters.INVALID_EVENT, "evaluation result " + result.getSubjectId() + ": "
                     + impossible.getMessage());
             return;
@@ -204,14 +223,28 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
 
     private SoupState loadState(String soupId) {
         byte[] bytes = states.get(soupId);
+        // a state that does not decode is a corrupt store or a bug, never the record's fault: it fails the task
         return bytes == null ? null : SoupState.decode(bytes);
     }
 
-    private <T> T decode(RecordMetadata meta, Record<String, byte[]> record, Deserializer<T> deserializer) {
+    /**
+     * Decodes a value, or returns null when it is unreadable, after dead-lettering it. What is
+     * unreadable is decided by {@link Faults}, the rule every consumer uses: only the record's fault
+     * (bad magic byte, truncated Avro, a schema id the registry does not have) is dead-lettered. A
+     * registry that does not answer is the world's fault: the exception fails the task, nothing of
+     * this transaction commits, and Kafka Streams reads the record again once a new stream thread
+     * has the task (exactly once, so nothing is lost and nothing is applied twice). A bug fails too.
+     */
+    private <T> T decode(String topic, byte[] value, Deserializer<T> deserializer, DeadLetterSink onUnreadable) {
         try {
-            return deserializer.deserialize(meta.topic(), record.value());
-        } catch (SerializationException e) {
-            deadLetter(meta, record, DeadLetters.DESERIALIZATION_FAILED, e.getMessage());
+            return deserializer.deserialize(topic, value);
+        } catch (RuntimeException e) {
+            if (Faults.classify(e) != Faults.Fault.RECORD) {
+                LOG.warn("cannot decode a record of {} now ({}): failing the task so that it is read again", topic,
+                        e.getMessage());
+                throw e;
+            }
+            onUnreadable.send(DeadLetters.DESERIALIZATION_FAILED, e.getMessage());
             return null;
         }
     }
@@ -220,58 +253,44 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
 
     private void park(RecordMetadata meta, Record<String, byte[]> record) {
         String soupId = record.key();
-        int parked = 0;
-        try (KeyValueIterator<String, DeadLetter> it = waiting.prefixScan(StoreNames.soupPrefix(soupId), keySerializer())) {
-            while (it.hasNext()) {
-                it.next();
-                parked++;
-            }
-        }
-        if (parked >= settings.maxWaitingPerSoup()) {
+        if (waiting.full(soupId)) {
             deadLetter(meta, record, DeadLetters.UNKNOWN_SOUP, "no definition for soup '" + soupId + "' and "
-                    + parked + " results already wait for it");
+                    + waiting.count(soupId) + " results already wait for it");
             return;
         }
-        DeadLetter parkedRecord = DeadLetters.of(meta.topic(), meta.partition(), meta.offset(),
-                soupId.getBytes(StandardCharsets.UTF_8), record.value(), "WAITING_FOR_DEFINITION",
-                "waiting for the definition of soup '" + soupId + "'", COMPONENT, Instant.ofEpochMilli(record.timestamp()));
-        waiting.put(StoreNames.sequenced(soupId, meta.offset()), parkedRecord);
+        waiting.park(soupId, WaitingResult.newBuilder()
+                .setTopic(meta.topic())
+                .setPartition(meta.partition())
+                .setOffset(meta.offset())
+                .setValue(ByteBuffer.wrap(record.value()))
+                .setTimestamp(Instant.ofEpochMilli(record.timestamp()))
+                .build());
         LOG.info("result for soup {} waits for its definition", soupId);
     }
 
     private void releaseWaiting(String soupId) {
-        List<KeyValue<String, DeadLetter>> parked = new ArrayList<>();
-        try (KeyValueIterator<String, DeadLetter> it = waiting.prefixScan(StoreNames.soupPrefix(soupId), keySerializer())) {
-            it.forEachRemaining(parked::add);
-        }
-        for (KeyValue<String, DeadLetter> entry : parked) {
-            waiting.delete(entry.key);
-            DeadLetter p = entry.value;
-            byte[] value = bytes(p.getValue());
-            EvaluationResult result = topics.evaluations.valueSerde().deserializer().deserialize(p.getOriginalTopic(), value);
-            apply(soupId, result, p.getFailedAt().toEpochMilli(), (reason, message) ->
-                    forwardDeadLetter(soupId, DeadLetters.of(p.getOriginalTopic(), p.getPartition(), p.getOffset(),
-                            bytes(p.getKey()), value, reason, message, COMPONENT, p.getFailedAt())));
+        for (WaitingResult parked : waiting.release(soupId)) {
+            byte[] value = bytes(parked.getValue());
+            DeadLetterSink onInvalid = (reason, message) -> forwardDeadLetter(soupId, DeadLetters.of(parked.getTopic(),
+                    parked.getPartition(), parked.getOffset(), soupId.getBytes(StandardCharsets.UTF_8), value, reason,
+                    message, COMPONENT, parked.getTimestamp()));
+            EvaluationResult result = decode(parked.getTopic(), value, topics.evaluations.valueSerde().deserializer(),
+                    onInvalid);
+            if (result != null) {
+                apply(soupId, result, parked.getTimestamp().toEpochMilli(), onInvalid);
+            }
         }
     }
 
-    private void expireWaiting(long now) {
-        List<KeyValue<String, DeadLetter>> expired = new ArrayList<>();
-        try (KeyValueIterator<String, DeadLetter> it = waiting.all()) {
-            it.forEachRemaining(entry -> {
-                if (now - entry.value.getFailedAt().toEpochMilli() > settings.definitionWait().toMillis()) {
-                    expired.add(entry);
-                }
-            });
-        }
-        for (KeyValue<String, DeadLetter> entry : expired) {
-            waiting.delete(entry.key);
-            DeadLetter p = entry.value;
-            String soupId = new String(bytes(p.getKey()), StandardCharsets.UTF_8);
-            forwardDeadLetter(soupId, DeadLetters.of(p.getOriginalTopic(), p.getPartition(), p.getOffset(),
-                    bytes(p.getKey()), bytes(p.getValue()), DeadLetters.UNKNOWN_SOUP,
-                    "no definition for soup '" + soupId + "' arrived within " + settings.definitionWait(),
-                    COMPONENT, Instant.ofEpochMilli(now)));
+    /** Stream-time punctuation: the results whose definition did not come in time go to the DLQ. */
+    private void expireWaiting(long streamTime) {
+        for (WaitingResults.Expired expired : waiting.expire(streamTime)) {
+            WaitingResult parked = expired.result();
+            forwardDeadLetter(expired.soupId(), DeadLetters.of(parked.getTopic(), parked.getPartition(),
+                    parked.getOffset(), expired.soupId().getBytes(StandardCharsets.UTF_8), bytes(parked.getValue()),
+                    DeadLetters.UNKNOWN_SOUP, "no definition for soup '" + expired.soupId() + "' arrived within "
+                            + settings.definitionWait() + " (stream time) of this result",
+                    COMPONENT, Instant.ofEpochMilli(streamTime)));
         }
     }
 
@@ -308,9 +327,5 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
         byte[] out = new byte[b.remaining()];
         b.get(out);
         return out;
-    }
-
-    private static org.apache.kafka.common.serialization.Serializer<String> keySerializer() {
-        return org.apache.kafka.common.serialization.Serdes.String().serializer();
     }
 }

@@ -3,6 +3,9 @@ package io.souper.streams;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndFailExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler;
 
 import java.nio.file.Path;
 import java.util.Properties;
@@ -27,6 +30,20 @@ public final class SouperStreamsConfig {
         // A soup must never be lost or corrupted: state, outputs and offsets commit together.
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
+        // What is the record's fault (unreadable, invalid) the souper dead-letters itself. Whatever
+        // still escapes a processor or a serializer is the world's (a schema registry that does not
+        // answer) or a bug: it must fail the task, never be skipped, so the uncaught-exception handler
+        // replaces the thread and the new one reads the record again from the last committed offset.
+        // These are Kafka's defaults, set here so that no override can turn a registry outage into
+        // lost results.
+        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndFailProcessingExceptionHandler.class);
+        p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DefaultProductionExceptionHandler.class);
+        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndFailExceptionHandler.class);
+        // A failed thread's consumer does not leave the group (Kafka Streams closes it without
+        // leaving), so its tasks, and the record to retry, come back only when its session expires:
+        // 45 s by default, measured at 45.6 s per failure in the registry-outage test. Heartbeats run
+        // on their own thread, so a shorter session does not make slow processing look dead.
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
         // Soups wait on evaluations that take seconds; short commits keep decisions flowing.
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);

@@ -5,6 +5,7 @@ import io.souper.events.EvaluationRequest;
 import io.souper.events.SoupDecision;
 import io.souper.events.SoupDefinition;
 import io.souper.events.SoupUpdated;
+import io.souper.events.WaitingResult;
 import io.souper.kafka.SouperTopics;
 import io.souper.kafka.Topic;
 import org.apache.avro.specific.SpecificRecord;
@@ -39,13 +40,16 @@ public final class SouperTopology {
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(StoreNames.DECISIONS),
                 Serdes.String(), topics.serde(SoupDecision.class)));
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(StoreNames.WAITING),
-                Serdes.String(), topics.serde(DeadLetter.class)));
+                Serdes.String(), topics.serde(WaitingResult.class)));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(StoreNames.WAITING_COUNTS),
+                Serdes.String(), Serdes.Integer()));
 
         KStream<String, SpecificRecord> outputs = builder
                 .stream(List.of(topics.definitions.name(), topics.evaluations.name()),
                         Consumed.with(Serdes.String(), Serdes.ByteArray()))
                 .process(() -> new SoupProcessor(topics, settings, metrics),
-                        StoreNames.DEFINITIONS, StoreNames.STATE, StoreNames.LATEST, StoreNames.DECISIONS, StoreNames.WAITING);
+                        StoreNames.DEFINITIONS, StoreNames.STATE, StoreNames.LATEST, StoreNames.DECISIONS,
+                        StoreNames.WAITING, StoreNames.WAITING_COUNTS);
 
         route(outputs, EvaluationRequest.class, topics.candidates);
         route(outputs, SoupDecision.class, topics.decisions);

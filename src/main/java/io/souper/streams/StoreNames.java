@@ -10,8 +10,13 @@ public final class StoreNames {
     public static final String LATEST = "soup-latest";
     /** soupKey(soup id) + sequence -> SoupDecision, for the audit query. */
     public static final String DECISIONS = "soup-decisions";
-    /** soupKey(soup id) + arrival -> evaluation waiting for its soup's definition. */
-    public static final String WAITING = "soup-waiting";
+    /**
+     * soupPrefix(soup id) + offset -> WaitingResult: a result waiting for its soup's definition.
+     * (Named apart from the old "soup-waiting" store, whose values were DeadLetter records.)
+     */
+    public static final String WAITING = "soup-waiting-results";
+    /** soup id -> how many results wait for its definition. */
+    public static final String WAITING_COUNTS = "soup-waiting-counts";
 
     private StoreNames() {
     }
@@ -26,5 +31,12 @@ public final class StoreNames {
 
     public static String sequenced(String soupId, long sequence) {
         return soupPrefix(soupId) + String.format("%020d", sequence);
+    }
+
+    /** The soup id of a key made by {@link #sequenced}. */
+    public static String soupOf(String sequencedKey) {
+        int colon = sequencedKey.indexOf(':');
+        int length = Integer.parseInt(sequencedKey.substring(0, colon));
+        return sequencedKey.substring(colon + 1, colon + 1 + length);
     }
 }

@@ -199,9 +199,9 @@ class SortedPolicyTest {
         byte[] before = soup.encode();
 
         assertThatThrownBy(() -> step(new CandidateScored(r.requestId(), r.baseVersion(), Set.of("a"), acc(950))))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("s1#1").hasMessageContaining("[a]");
+                .isInstanceOf(InvalidSoupInputException.class).hasMessageContaining("s1#1").hasMessageContaining("[a]");
         assertThatThrownBy(() -> step(new CandidateScored(r.requestId(), 7, Set.of("a", "b"), acc(950))))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("base version 7");
+                .isInstanceOf(InvalidSoupInputException.class).hasMessageContaining("base version 7");
         assertThat(soup.encode()).isEqualTo(before);
     }
 }

@@ -7,7 +7,9 @@ import io.souper.events.SoupDecision;
 import io.souper.events.SoupDefinition;
 import io.souper.events.SoupPolicy;
 import io.souper.events.SoupUpdated;
+import io.souper.events.WaitingResult;
 import io.souper.kafka.DeadLetters;
+import io.souper.kafka.Faults;
 import io.souper.kafka.SouperTopics;
 import io.souper.kafka.TopicNames;
 import io.souper.metrics.MetricNames;
@@ -21,15 +23,21 @@ import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The processor alone, on in-memory stores, with its punctuator fired by hand. */
 class SoupProcessorTest {
 
-    private final SouperTopics topics = SouperTopics.forRegistry("mock://processor-" + UUID.randomUUID());
+    private final String registryUrl = "mock://processor-" + UUID.randomUUID();
+    /** What the producers write with: the registry as it is. */
+    private final SouperTopics topics = SouperTopics.forRegistry(registryUrl);
+    /** What the souper reads with: the same registry, through a client that can lose it. */
+    private final SwitchableRegistry registry = new SwitchableRegistry(SouperTopics.forRegistry(registryUrl).registry());
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private MockProcessorContext<String, SpecificRecord> context;
     private SoupProcessor processor;
@@ -43,8 +51,9 @@ class SoupProcessorTest {
         store(StoreNames.STATE, Serdes.ByteArray());
         store(StoreNames.LATEST, storeSerde(SoupUpdated.class));
         store(StoreNames.DECISIONS, storeSerde(SoupDecision.class));
-        store(StoreNames.WAITING, storeSerde(DeadLetter.class));
-        processor = new SoupProcessor(topics, new SouperStreamsSettings(Duration.ofMinutes(1), 10, Duration.ofSeconds(5)),
+        store(StoreNames.WAITING, storeSerde(WaitingResult.class));
+        store(StoreNames.WAITING_COUNTS, Serdes.Integer());
+        processor = new SoupProcessor(new SouperTopics(registry.client()), new SouperStreamsSettings(Duration.ofMinutes(1), 10, Duration.ofSeconds(5)),
                 new SoupStreamsMetrics(meters));
         processor.init(context);
     }
@@ -88,6 +97,115 @@ class SoupProcessorTest {
         assertThat(context.forwarded()).allSatisfy(f -> assertThat(f.record().timestamp()).isIn(2L, 3L));
         assertThat(meters.counter(MetricNames.DECISIONS, "kind", "seeded").count()).isEqualTo(1);
         assertThat(meters.get(MetricNames.SOUP_INGREDIENTS).tag("soup", "s").gauge().value()).isEqualTo(1);
+    }
+
+    @Test
+    void aRegistryOutageFailsTheRecordWithoutDeadLetteringItAndTheRetryAppliesIt() {
+        pipe(TopicNames.DEFINITIONS, "s", definitionBytes("s"), 1);
+        byte[] result = resultBytes("s", "c1", 800);
+
+        registry.down();
+        context.setRecordMetadata(TopicNames.EVALUATIONS, 0, 41);
+        assertThatThrownBy(() -> processor.process(new Record<>("s", result, 2)))
+                .satisfies(e -> assertThat(Faults.classify(e)).isEqualTo(Faults.Fault.WORLD))
+                .hasMessageContaining("not reachable");
+        assertThat(context.forwarded()).isEmpty();
+        assertThat(meters.find(MetricNames.DEAD_LETTERS).counters()).isEmpty();
+
+        // Kafka Streams hands the same record (same offset) to the task again once it is back
+        registry.up();
+        context.setRecordMetadata(TopicNames.EVALUATIONS, 0, 41);
+        processor.process(new Record<>("s", result, 2));
+        assertThat(context.forwarded()).extracting(f -> f.record().value().getClass().getSimpleName())
+                .containsExactly("SoupDecision", "SoupUpdated");
+        SoupUpdated soup = (SoupUpdated) context.forwarded().get(1).record().value();
+        assertThat(soup.getIngredients()).extracting(i -> i.getCheckpointId()).containsExactly("c1");
+    }
+
+    @Test
+    void anUnreadableRecordIsDeadLetteredAndTheNextOneIsApplied() {
+        pipe(TopicNames.DEFINITIONS, "s", definitionBytes("s"), 1);
+        // the wire format's magic byte, then a schema id no registry has
+        byte[] garbage = "\0\u007f\u007f\u007f\u007f not avro".getBytes(StandardCharsets.UTF_8);
+        pipe(TopicNames.EVALUATIONS, "s", garbage, 2);
+        pipe(TopicNames.EVALUATIONS, "s", resultBytes("s", "c1", 800), 3);
+
+        assertThat(context.forwarded()).extracting(f -> f.record().value().getClass().getSimpleName())
+                .containsExactly("DeadLetter", "SoupDecision", "SoupUpdated");
+        DeadLetter letter = (DeadLetter) context.forwarded().get(0).record().value();
+        assertThat(letter.getReasonCode()).isEqualTo(DeadLetters.DESERIALIZATION_FAILED);
+        assertThat(letter.getMessage()).contains("Unknown schema id " + 0x7f7f7f7f);
+        assertThat(meters.counter(MetricNames.DEAD_LETTERS, "reason", DeadLetters.DESERIALIZATION_FAILED).count())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void aResultWaitingForItsDefinitionDuringAnOutageIsNotDeadLetteredEither() {
+        pipe(TopicNames.EVALUATIONS, "late", resultBytes("late", "c1", 800), 1);
+        assertThat(context.forwarded()).isEmpty();
+
+        // the definition releases the waiting result, whose schema the souper has not read yet
+        registry.down();
+        context.setRecordMetadata(TopicNames.DEFINITIONS, 0, 77);
+        Record<String, byte[]> definition = new Record<>("late", definitionBytes("late"), 2);
+        assertThatThrownBy(() -> processor.process(definition))
+                .satisfies(e -> assertThat(Faults.classify(e)).isEqualTo(Faults.Fault.WORLD));
+        assertThat(context.forwarded()).isEmpty();
+    }
+
+    @Test
+    void aStateTheCoreCannotReadFailsLoudlyInsteadOfBecomingADeadLetter() {
+        pipe(TopicNames.DEFINITIONS, "s", definitionBytes("s"), 1);
+        KeyValueStore<String, byte[]> states = context.getStateStore(StoreNames.STATE);
+        states.put("s", "{\"format\": 99}".getBytes(StandardCharsets.UTF_8));
+
+        context.setRecordMetadata(TopicNames.EVALUATIONS, 0, 5);
+        assertThatThrownBy(() -> processor.process(new Record<>("s", resultBytes("s", "c1", 800), 2)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("soup state");
+        assertThat(context.forwarded()).isEmpty();
+    }
+
+    @Test
+    void aDefinitionTheCoreRefusesIsDeadLetteredAndDefinesNothing() {
+        pipe(TopicNames.DEFINITIONS, "a#b", definitionBytes("a#b"), 1);
+        assertThat(context.forwarded()).singleElement().satisfies(f -> {
+            DeadLetter letter = (DeadLetter) f.record().value();
+            assertThat(letter.getReasonCode()).isEqualTo(DeadLetters.INVALID_EVENT);
+            assertThat(letter.getMessage()).contains("'#'");
+        });
+        KeyValueStore<String, SoupDefinition> definitions = context.getStateStore(StoreNames.DEFINITIONS);
+        assertThat(definitions.get("a#b")).isNull();
+    }
+
+    @Test
+    void waitingIsCountedInTheStoreAndTheCountFollowsReleaseAndExpiry() {
+        KeyValueStore<String, Integer> counts = context.getStateStore(StoreNames.WAITING_COUNTS);
+        pipe(TopicNames.EVALUATIONS, "x", resultBytes("x", "c1", 800), 1_000);
+        pipe(TopicNames.EVALUATIONS, "x", resultBytes("x", "c2", 700), 2_000);
+        pipe(TopicNames.EVALUATIONS, "y", resultBytes("y", "c1", 700), 50_000);
+        assertThat(counts.get("x")).isEqualTo(2);
+        assertThat(counts.get("y")).isEqualTo(1);
+
+        pipe(TopicNames.DEFINITIONS, "x", definitionBytes("x"), 60_000);
+        assertThat(counts.get("x")).isNull();
+        assertThat(context.forwarded()).extracting(f -> f.record().timestamp())
+                .as("released results keep their own time").contains(1_000L, 2_000L).doesNotContain(60_000L);
+
+        context.resetForwards();
+        context.scheduledPunctuators().get(0).getPunctuator().punctuate(50_000 + 61_000);
+        assertThat(counts.get("y")).isNull();
+        assertThat(context.forwarded()).singleElement()
+                .satisfies(f -> assertThat(((DeadLetter) f.record().value()).getReasonCode()).isEqualTo(DeadLetters.UNKNOWN_SOUP));
+    }
+
+    private byte[] definitionBytes(String soupId) {
+        return topics.definitions.valueSerde().serializer()
+                .serialize(TopicNames.DEFINITIONS, Events.definition(soupId, SoupPolicy.SORTED));
+    }
+
+    private byte[] resultBytes(String soupId, String checkpointId, long correct) {
+        return topics.evaluations.valueSerde().serializer()
+                .serialize(TopicNames.EVALUATIONS, Events.checkpoint(soupId, checkpointId, correct));
     }
 
     private void pipe(String topic, String key, byte[] value, long timestamp) {

@@ -1,6 +1,5 @@
 package io.souper.streams;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.souper.events.EvaluationResult;
 import io.souper.events.SoupDecision;
 import io.souper.events.SoupDefinition;
@@ -13,9 +12,6 @@ import io.souper.kafka.Topic;
 import io.souper.kafka.TopicBootstrapper;
 import io.souper.kafka.TopicNames;
 import io.souper.kafka.TopicReader;
-import io.souper.metrics.SouperMetrics;
-import io.souper.web.HttpEndpoint;
-import io.souper.web.Json;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -23,10 +19,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -87,7 +79,7 @@ class SouperRestartIntegrationTest {
                     producer.send(new ProducerRecord<>(TopicNames.DEFINITIONS, null, T0, soup,
                             Events.definition(soup, soup.equals("alpha") ? SoupPolicy.SORTED : SoupPolicy.ONLINE))).get();
                 }
-                Souper souper = new Souper(clients, topics, state);
+                RunningSouper souper = new RunningSouper(clients, topics, "souper-restart", state);
                 try {
                     for (int i = 0; i < ACCURACIES.length; i++) {
                         if (restartBefore.contains(i)) {
@@ -95,14 +87,14 @@ class SouperRestartIntegrationTest {
                             if (restartBefore.indexOf(i) == 1) {
                                 wipe(state);
                             }
-                            souper = new Souper(clients, topics, state);
+                            souper = new RunningSouper(clients, topics, "souper-restart", state);
                         }
                         for (String soup : SOUPS) {
                             EvaluationResult scored = Events.checkpoint(soup, soup + "-c" + i, ACCURACIES[i]);
                             producer.send(new ProducerRecord<>(TopicNames.EVALUATIONS, null, T0 + 1000L * (i + 1), soup, scored)).get();
                         }
                         for (String soup : SOUPS) {
-                            souper.awaitSettled(soup, i + 1);
+                            souper.awaitSettled(soup, i + 1, Duration.ofSeconds(60));
                         }
                     }
                 } finally {
@@ -113,55 +105,13 @@ class SouperRestartIntegrationTest {
         }
     }
 
-    /** One souper instance with its HTTP API, as `souper streams` runs it. */
-    private static final class Souper implements AutoCloseable {
-        private final SouperMetrics metrics = new SouperMetrics("streams");
-        private final HttpEndpoint endpoint = new HttpEndpoint("localhost", 0, metrics).start();
-        private final SouperStreamsApp app;
-        private final HttpClient http = HttpClient.newHttpClient();
-
-        Souper(KafkaClientConfigs clients, SouperTopics topics, Path state) throws InterruptedException {
-            app = SouperStreamsApp.start(clients.bootstrapServers(), topics, "souper-restart", state, 1,
-                    SouperStreamsSettings.defaults(), metrics, endpoint, "localhost");
-            app.awaitRunning(Duration.ofSeconds(60));
-        }
-
-        /** Waits until the soup has taken all {@code checkpoints} and has nothing in flight. */
-        void awaitSettled(String soupId, int checkpoints) throws Exception {
-            long deadline = System.currentTimeMillis() + 60_000;
-            JsonNode last = null;
-            while (System.currentTimeMillis() < deadline) {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(endpoint.url() + "/soups/" + soupId)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    last = Json.MAPPER.readTree(r.body());
-                    JsonNode counts = last.get("counts");
-                    if (last.get("inFlight").isNull()
-                            && counts.get("scored").asInt() + counts.get("failed").asInt() == checkpoints
-                            && counts.get("pending").asInt() == 0) {
-                        return;
-                    }
-                }
-                Thread.sleep(50);
-            }
-            throw new AssertionError("soup " + soupId + " did not settle on " + checkpoints + " checkpoints: " + last);
-        }
-
-        @Override
-        public void close() {
-            app.close();
-            endpoint.close();
-            metrics.close();
-        }
-    }
-
-    private static <V extends SpecificRecord> Map<String, V> latestByKey(KafkaClientConfigs clients, Topic<String, V> topic) {
+    static <V extends SpecificRecord> Map<String, V> latestByKey(KafkaClientConfigs clients, Topic<String, V> topic) {
         Map<String, V> latest = new LinkedHashMap<>();
         TopicReader.readAll(clients, topic).forEach(r -> latest.put(r.key(), r.value()));
         return latest;
     }
 
-    private static <V extends SpecificRecord> Map<String, List<V>> byKey(KafkaClientConfigs clients, Topic<String, V> topic) {
+    static <V extends SpecificRecord> Map<String, List<V>> byKey(KafkaClientConfigs clients, Topic<String, V> topic) {
         Map<String, List<V>> all = new LinkedHashMap<>();
         TopicReader.readAll(clients, topic).forEach(r -> all.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.value()));
         return all;

@@ -10,6 +10,7 @@ import io.souper.events.SoupDecision;
 import io.souper.events.SoupDefinition;
 import io.souper.events.SoupPolicy;
 import io.souper.events.SoupUpdated;
+import io.souper.events.SplitMetrics;
 import io.souper.kafka.DeadLetters;
 import io.souper.kafka.SouperTopics;
 import io.souper.kafka.Topic;
@@ -142,10 +143,18 @@ class SouperTopologyTest {
         assertThat(updates.readValue().getIngredients()).extracting(i -> i.getCheckpointId()).containsExactly("c1");
 
         evaluations.pipeInput("never", Events.checkpoint("never", "c9", 800), Instant.ofEpochMilli(1_000_000));
+        // the wait is measured in the records' time: the wall clock alone expires nothing
         driver.advanceWallClockTime(Duration.ofMinutes(6));
+        assertThat(deadLetters.isEmpty()).isTrue();
+        evaluations.pipeInput("late", Events.checkpoint("late", "c2", 700), Instant.ofEpochMilli(1_000_000 + 240_000));
+        assertThat(deadLetters.isEmpty()).as("4 of the 5 minutes it may wait").isTrue();
+
+        evaluations.pipeInput("late", Events.checkpoint("late", "c3", 700), Instant.ofEpochMilli(1_000_000 + 310_000));
         DeadLetter letter = deadLetters.readValue();
         assertThat(letter.getReasonCode()).isEqualTo(DeadLetters.UNKNOWN_SOUP);
         assertThat(letter.getMessage()).contains("never");
+        assertThat(letter.getOffset()).isEqualTo(1);
+        assertThat(deadLetters.isEmpty()).isTrue();
     }
 
     @Test
@@ -165,6 +174,13 @@ class SouperTopologyTest {
 
         evaluations.pipeInput("s", EvaluationResult.newBuilder(Events.checkpoint("s", "c2", 800)).setHeldOut(null).build());
         assertThat(deadLetters.readValue().getMessage()).contains("neither a held-out score nor an error");
+
+        // what the soup core refuses as impossible input is the record's fault too
+        evaluations.pipeInput("s", EvaluationResult.newBuilder(Events.checkpoint("s", "c3", 800))
+                .setHeldOut(SplitMetrics.newBuilder(Events.split(800)).setCorrect(1_001).build()).build());
+        DeadLetter impossible = deadLetters.readValue();
+        assertThat(impossible.getReasonCode()).isEqualTo(DeadLetters.INVALID_EVENT);
+        assertThat(impossible.getMessage()).contains("c3").contains("within [0, 1000], got 1001");
 
         definitions.pipeInput("s", Events.definition("s", SoupPolicy.ONLINE));
         DeadLetter conflict = deadLetters.readValue();
