@@ -122,6 +122,19 @@ public final class DatasetFiles {
             if (shape[0] != lab.shape()[0]) {
                 throw DatasetException.bad(file, lab.shape()[0] + " labels for " + shape[0] + " images");
             }
+            // The reader has checked every declared size against the file; these checks keep the
+            // casts below exact (a split of 0 images may declare any image shape).
+            for (long d : shape) {
+                if (d > Integer.MAX_VALUE) {
+                    throw DatasetException.bad(file, "inputs of shape " + java.util.Arrays.toString(shape)
+                            + " have a dimension beyond 2^31");
+                }
+            }
+            long imagePlane = shape[2] * shape[3]; // each factor < 2^31: no overflow, nor below
+            if (imagePlane > Integer.MAX_VALUE || shape[1] * imagePlane > Integer.MAX_VALUE - 16) {
+                throw DatasetException.bad(file, "images of " + shape[1] + "x" + shape[2] + "x" + shape[3]
+                        + " values are too large");
+            }
             if (in.byteSize() > Integer.MAX_VALUE - 16) {
                 throw DatasetException.bad(file, "inputs of " + in.byteSize() + " bytes: split it into shards");
             }

@@ -22,7 +22,9 @@ record IdxFile(Path file, int[] dims, byte[] data) {
 
     static IdxFile read(Path file) {
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
-            DataInputStream in = new DataInputStream(maybeGunzip(raw));
+            boolean gzip = isGzip(raw);
+            DataInputStream in = new DataInputStream(gzip
+                    ? new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16) : raw);
             int magic = in.readInt();
             if ((magic >>> 16) != 0) {
                 throw DatasetException.bad(file, "not an IDX file (magic " + Integer.toHexString(magic) + ")");
@@ -48,26 +50,59 @@ record IdxFile(Path file, int[] dims, byte[] data) {
                     throw DatasetException.bad(file, "IDX file too large: dimensions " + Arrays.toString(dims));
                 }
             }
-            byte[] data = new byte[(int) count];
-            in.readFully(data);
+            // The header's dimensions are a claim: check them against the file before allocating,
+            // or a 16-byte file claiming 2^31 values makes the reader allocate 2 GB.
+            byte[] data = gzip ? readCompressed(file, in, (int) count, dims) : readPlain(file, in, (int) count, dims,
+                    Files.size(file) - 4L * (1 + ndims));
             if (in.read() != -1) {
                 throw DatasetException.bad(file, "trailing bytes after " + count + " values of shape "
                         + Arrays.toString(dims));
             }
             return new IdxFile(file, dims, data);
         } catch (EOFException e) {
-            throw DatasetException.bad(file, "truncated IDX file");
+            throw DatasetException.bad(file, "truncated IDX file: it ends inside its header");
         } catch (IOException e) {
             throw DatasetException.io(file, e);
         }
     }
 
-    private static InputStream maybeGunzip(InputStream in) throws IOException {
+    private static byte[] readPlain(Path file, DataInputStream in, int count, int[] dims, long available)
+            throws IOException {
+        if (count > available) {
+            throw truncated(file, dims, count, available);
+        }
+        byte[] data = new byte[count];
+        try {
+            in.readFully(data);
+        } catch (EOFException e) {
+            throw DatasetException.bad(file, "truncated IDX file: it shrank while being read");
+        }
+        return data;
+    }
+
+    /**
+     * A gzipped file's size says nothing about its content, so the values are read in chunks: memory
+     * grows with the bytes actually there, not with what the header claims.
+     */
+    private static byte[] readCompressed(Path file, DataInputStream in, int count, int[] dims) throws IOException {
+        byte[] data = in.readNBytes(count);
+        if (data.length < count) {
+            throw truncated(file, dims, count, data.length);
+        }
+        return data;
+    }
+
+    private static DatasetException truncated(Path file, int[] dims, long count, long available) {
+        return DatasetException.bad(file, "truncated IDX file: its header declares shape " + Arrays.toString(dims)
+                + ", " + count + " values, but only " + Math.max(0, available) + " bytes follow the header");
+    }
+
+    /** Gzip is recognised by its magic number, not by the file name. */
+    private static boolean isGzip(InputStream in) throws IOException {
         in.mark(2);
         int b0 = in.read();
         int b1 = in.read();
         in.reset();
-        boolean gzip = b0 == 0x1f && b1 == 0x8b;
-        return gzip ? new BufferedInputStream(new GZIPInputStream(in, 1 << 16), 1 << 16) : in;
+        return b0 == 0x1f && b1 == 0x8b;
     }
 }

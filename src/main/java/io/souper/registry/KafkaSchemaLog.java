@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -60,6 +59,7 @@ final class KafkaSchemaLog implements SchemaLog {
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         List<SchemaLogEntry> entries = new ArrayList<>();
+        int skipped = 0;
         try (KafkaConsumer<byte[], byte[]> consumer =
                           new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             consumer.assign(List.of(partition));
@@ -72,17 +72,20 @@ final class KafkaSchemaLog implements SchemaLog {
                             + bootstrapServers + " within " + TIMEOUT.toSeconds() + " s");
                 }
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    Optional<SchemaLogEntry> entry;
                     try {
-                        entry = SchemaLogCodec.decode(record.key(), record.value());
-                    } catch (RuntimeException e) {
-                        throw new IllegalStateException("unreadable record at " + topic + " offset " + record.offset()
-                                + ": " + e.getMessage(), e);
+                        SchemaLogCodec.decode(record.key(), record.value()).ifPresent(entries::add);
+                    } catch (SchemaLogCodec.UnreadableRecordException e) {
+                        // As Confluent's registry does: one bad record (written by hand, by another
+                        // tool) must not stop the registry from serving every good one. Logged once
+                        // per start, with its offset, so it can be found and removed.
+                        skipped++;
+                        LOG.warn("Skipping unreadable record at {} offset {}: {}", topic, record.offset(),
+                                e.getMessage());
                     }
-                    entry.ifPresent(entries::add);
                 }
             }
-            LOG.info("Read {} schema registry entries from {} (end offset {})", entries.size(), topic, end);
+            LOG.info("Read {} schema registry entries from {} (end offset {}, {} unreadable records skipped)",
+                    entries.size(), topic, end, skipped);
         }
         return entries;
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.Optional;
+import org.apache.avro.Schema;
 
 /**
  * Keys and values of the {@code _schemas} topic, in Confluent Schema Registry's own JSON layout so the
@@ -53,49 +54,96 @@ final class SchemaLogCodec {
     /**
      * The entry a record stands for; empty for records that change nothing we model (tombstones,
      * soft-deleted versions, Confluent's NOOP / MODE / DELETE_SUBJECT markers).
+     *
+     * @throws UnreadableRecordException when the record is not one the registry can use (not JSON,
+     *     a field missing or of the wrong type, a schema that is not Avro): the caller skips it, as
+     *     Confluent's registry does, rather than refusing to start
      */
     static Optional<SchemaLogEntry> decode(byte[] keyBytes, byte[] valueBytes) {
         if (keyBytes == null || valueBytes == null) {
             return Optional.empty();
         }
         JsonNode key = read(keyBytes, "key");
-        JsonNode value = read(valueBytes, "value");
         String keyType = key.path("keytype").asText("");
         switch (keyType) {
             case "SCHEMA": {
+                JsonNode value = read(valueBytes, "value");
                 if (value.path("deleted").asBoolean(false)) {
                     return Optional.empty();
                 }
-                String subject = required(value, "subject").asText();
-                String schema = required(value, "schema").asText();
-                return Optional.of(new SchemaLogEntry.SchemaVersion(subject,
-                        required(value, "version").asInt(), required(value, "id").asInt(), schema));
+                String subject = text(value, "subject");
+                String schema = text(value, "schema");
+                int version = positive(value, "version");
+                int id = positive(value, "id");
+                try {
+                    new Schema.Parser().parse(schema);
+                } catch (RuntimeException e) {
+                    throw new UnreadableRecordException("schema of subject '" + subject + "' version " + version
+                            + " (id " + id + ") is not a valid Avro schema: " + e.getMessage());
+                }
+                return Optional.of(new SchemaLogEntry.SchemaVersion(subject, version, id, schema));
             }
             case "CONFIG": {
+                JsonNode value = read(valueBytes, "value");
                 JsonNode subject = key.get("subject");
-                String level = required(value, "compatibilityLevel").asText();
+                if (subject != null && !subject.isNull() && !subject.isTextual()) {
+                    throw new UnreadableRecordException("CONFIG key has a subject that is not a string: " + key);
+                }
+                CompatibilityLevel level;
+                try {
+                    level = CompatibilityLevel.parse(text(value, "compatibilityLevel"));
+                } catch (RuntimeException e) {
+                    throw new UnreadableRecordException("CONFIG record: " + e.getMessage());
+                }
                 return Optional.of(new SchemaLogEntry.Config(
-                        subject == null || subject.isNull() ? null : subject.asText(), CompatibilityLevel.parse(level)));
+                        subject == null || subject.isNull() ? null : subject.asText(), level));
             }
             default:
                 return Optional.empty();
         }
     }
 
-    private static JsonNode required(JsonNode node, String field) {
-        JsonNode value = node.get(field);
-        if (value == null || value.isNull()) {
-            throw new IllegalStateException("schema log record lacks '" + field + "': " + node);
+    /** A record of the schema log that cannot be used; the message says why. */
+    static final class UnreadableRecordException extends RuntimeException {
+        UnreadableRecordException(String message) {
+            super(message);
         }
-        return value;
+    }
+
+    private static String text(JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        if (value == null || !value.isTextual()) {
+            throw new UnreadableRecordException("schema log record lacks the string '" + field + "': "
+                    + abbreviate(node.toString()));
+        }
+        return value.asText();
+    }
+
+    private static int positive(JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        if (value == null || !value.canConvertToInt() || !value.isIntegralNumber() || value.asInt() < 1) {
+            throw new UnreadableRecordException("schema log record lacks a positive integer '" + field + "': "
+                    + abbreviate(node.toString()));
+        }
+        return value.asInt();
     }
 
     private static JsonNode read(byte[] bytes, String what) {
+        JsonNode node;
         try {
-            return JSON.readTree(bytes);
+            node = JSON.readTree(bytes);
         } catch (IOException e) {
-            throw new IllegalStateException("schema log record " + what + " is not JSON: " + e.getMessage(), e);
+            throw new UnreadableRecordException("schema log record " + what + " is not JSON: " + e.getMessage());
         }
+        if (node == null || !node.isObject()) {
+            throw new UnreadableRecordException("schema log record " + what + " is not a JSON object: "
+                    + abbreviate(new String(bytes, java.nio.charset.StandardCharsets.UTF_8)));
+        }
+        return node;
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 200 ? text : text.substring(0, 200) + "...";
     }
 
     private static byte[] bytes(ObjectNode node) {

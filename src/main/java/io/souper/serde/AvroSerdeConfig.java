@@ -31,6 +31,15 @@ public final class AvroSerdeConfig extends AbstractConfig {
     public static final String REMOVE_JAVA_PROPERTIES = "avro.remove.java.properties";
     /** Decode into generated classes (default true; the specific deserializer supports nothing else). */
     public static final String SPECIFIC_AVRO_READER = "specific.avro.reader";
+    /**
+     * Most bytes of one decoded string (default 8 MiB). Souper's events carry ids and URIs; whatever the
+     * cap, no string may claim more bytes than remain in the record.
+     */
+    public static final String MAX_STRING_BYTES = "avro.max.string.bytes";
+    /** Most bytes of one decoded {@code bytes} value (default 8 MiB), also never more than remain. */
+    public static final String MAX_BYTES_LENGTH = "avro.max.bytes.length";
+    /** Most array items and map entries in one decoded record, all collections together (default 1,000,000). */
+    public static final String MAX_COLLECTION_ITEMS = "avro.max.collection.items";
 
     private static final ConfigDef DEFINITION = new ConfigDef()
             .define(SCHEMA_REGISTRY_URL, Type.STRING, null, Importance.HIGH,
@@ -46,7 +55,13 @@ public final class AvroSerdeConfig extends AbstractConfig {
             .define(REMOVE_JAVA_PROPERTIES, Type.BOOLEAN, true, Importance.LOW,
                     "Register schemas without avro.java.string hints, so every language gets the same id")
             .define(SPECIFIC_AVRO_READER, Type.BOOLEAN, true, Importance.LOW,
-                    "Deserialize into generated SpecificRecord classes");
+                    "Deserialize into generated SpecificRecord classes")
+            .define(MAX_STRING_BYTES, Type.INT, 8 << 20, ConfigDef.Range.atLeast(0), Importance.LOW,
+                    "Most bytes of one string in a decoded record")
+            .define(MAX_BYTES_LENGTH, Type.INT, 8 << 20, ConfigDef.Range.atLeast(0), Importance.LOW,
+                    "Most bytes of one bytes value in a decoded record")
+            .define(MAX_COLLECTION_ITEMS, Type.LONG, 1_000_000L, ConfigDef.Range.atLeast(0), Importance.LOW,
+                    "Most array items and map entries in one decoded record");
 
     public AvroSerdeConfig(Map<String, ?> originals) {
         super(DEFINITION, classesAsNames(originals), false);
@@ -71,6 +86,11 @@ public final class AvroSerdeConfig extends AbstractConfig {
 
     public boolean specificAvroReader() {
         return getBoolean(SPECIFIC_AVRO_READER);
+    }
+
+    /** What one record may claim when it is decoded. */
+    public DecodingLimits decodingLimits() {
+        return new DecodingLimits(getInt(MAX_STRING_BYTES), getInt(MAX_BYTES_LENGTH), getLong(MAX_COLLECTION_ITEMS));
     }
 
     public SubjectNameStrategy subjectNameStrategy(boolean isKey) {

@@ -8,11 +8,8 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaCompatibility;
-import org.apache.avro.io.BinaryDecoder;
-import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificRecord;
@@ -33,7 +30,12 @@ public class SpecificAvroDeserializer<T extends SpecificRecord> implements Deser
     private boolean ownsClient;
     private final Class<T> type;
     /** Per schema id: readers are thread-safe and costly to build (resolution is computed once). */
-    private final Map<Integer, SpecificDatumReader<T>> readers = new ConcurrentHashMap<>();
+    private final Map<Integer, Reader<T>> readers = new ConcurrentHashMap<>();
+    private DecodingLimits limits = DecodingLimits.defaults();
+
+    /** A reader for one writer schema, and whether that schema has collections of zero-byte items. */
+    private record Reader<T>(SpecificDatumReader<T> datumReader, boolean zeroByteItems) {
+    }
 
     /** For Kafka's reflective construction: {@link #configure} must then supply schema.registry.url. */
     public SpecificAvroDeserializer() {
@@ -65,6 +67,7 @@ public class SpecificAvroDeserializer<T extends SpecificRecord> implements Deser
     @Override
     public void configure(Map<String, ?> configs, boolean isKey) {
         AvroSerdeConfig config = new AvroSerdeConfig(configs);
+        limits = config.decodingLimits();
         if (!config.specificAvroReader()) {
             throw new ConfigException(AvroSerdeConfig.SPECIFIC_AVRO_READER, false,
                     "SpecificAvroDeserializer always reads generated classes; it cannot return GenericRecords");
@@ -85,27 +88,27 @@ public class SpecificAvroDeserializer<T extends SpecificRecord> implements Deser
                     + AvroSerdeConfig.SCHEMA_REGISTRY_URL + " or construct it with a SchemaRegistryClient");
         }
         int schemaId = WireFormat.schemaId(data, topic);
-        SpecificDatumReader<T> reader = readers.computeIfAbsent(schemaId, id -> newReader(id, topic));
-        String what = "schema id " + schemaId + " (" + reader.getSchema().getFullName() + ") on topic " + topic;
-        BinaryDecoder decoder = DecoderFactory.get()
-                .binaryDecoder(data, WireFormat.HEADER_SIZE, data.length - WireFormat.HEADER_SIZE, null);
+        Reader<T> reader = readers.computeIfAbsent(schemaId, id -> newReader(id, topic));
+        String what = "schema id " + schemaId + " (" + reader.datumReader().getSchema().getFullName() + ") on topic "
+                + topic;
+        BoundedBinaryDecoder decoder = new BoundedBinaryDecoder(data, WireFormat.HEADER_SIZE,
+                data.length - WireFormat.HEADER_SIZE, limits, reader.zeroByteItems());
         T value;
         try {
-            value = reader.read(null, decoder);
+            value = reader.datumReader().read(null, decoder);
         } catch (EOFException e) {
             throw new SerializationException("Truncated payload: " + data.length + " bytes (" + (data.length
-                    - WireFormat.HEADER_SIZE) + " after the header) end before a complete record of " + what, e);
-        } catch (IOException | AvroRuntimeException | IndexOutOfBoundsException | ClassCastException e) {
+                    - WireFormat.HEADER_SIZE) + " after the header) end before a complete record of " + what
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()), e);
+        } catch (IOException | RuntimeException e) {
+            // Whatever Avro or the generated class throws on these bytes (a bad union index, an enum
+            // symbol out of range, a claim over a limit) is the record's fault: the bytes are not valid.
             throw new SerializationException("Payload of " + data.length + " bytes is not valid Avro for " + what
                     + ": " + e, e);
         }
-        try {
-            if (!decoder.isEnd()) {
-                throw new SerializationException("Payload of " + data.length + " bytes has bytes left after a"
-                        + " complete record of " + what + ": not written with that schema");
-            }
-        } catch (IOException e) {
-            throw new SerializationException("Cannot read payload of " + what + ": " + e, e);
+        if (!decoder.isEnd()) {
+            throw new SerializationException("Payload of " + data.length + " bytes has " + decoder.remaining()
+                    + " bytes left after a complete record of " + what + ": not written with that schema");
         }
         return value;
     }
@@ -117,7 +120,20 @@ public class SpecificAvroDeserializer<T extends SpecificRecord> implements Deser
         }
     }
 
-    private SpecificDatumReader<T> newReader(int schemaId, String topic) {
+    private Reader<T> newReader(int schemaId, String topic) {
+        try {
+            return buildReader(schemaId, topic);
+        } catch (SerializationException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // A schema Avro cannot work with (a registry answer that resolves oddly) is the record's:
+            // its schema id points at it.
+            throw new SerializationException("Cannot build a reader for schema id " + schemaId + " on topic " + topic
+                    + ": " + e, e);
+        }
+    }
+
+    private Reader<T> buildReader(int schemaId, String topic) {
         Schema writer = writerSchema(schemaId, topic);
         Class<?> target = type != null ? type : SpecificData.get().getClass(writer);
         if (target == null || !SpecificRecord.class.isAssignableFrom(target)) {
@@ -134,7 +150,12 @@ public class SpecificAvroDeserializer<T extends SpecificRecord> implements Deser
         }
         @SuppressWarnings("unchecked")
         SpecificDatumReader<T> reader = new SpecificDatumReader<>(writer, readerSchema, model);
-        return reader;
+        return new Reader<>(reader, ZeroByteItems.in(writer));
+    }
+
+    /** An HTTP 5xx status or a Confluent 500xx error code. */
+    private static boolean serverSide(int errorCode) {
+        return (errorCode >= 500 && errorCode < 600) || (errorCode >= 50000 && errorCode < 60000);
     }
 
     private Schema writerSchema(int schemaId, String topic) {
@@ -147,9 +168,13 @@ public class SpecificAvroDeserializer<T extends SpecificRecord> implements Deser
             throw new SerializationException("Cannot read schema id " + schemaId + " on topic " + topic + ": "
                     + e.getMessage(), e);
         } catch (SchemaRegistryException e) {
-            throw new SerializationException("Cannot read schema id " + schemaId + " on topic " + topic
-                    + ": schema registry at " + client.url() + " failed (error " + e.errorCode() + "): "
-                    + e.getMessage(), e);
+            String message = "Cannot read schema id " + schemaId + " on topic " + topic + ": schema registry at "
+                    + client.url() + " failed (error " + e.errorCode() + "): " + e.getMessage();
+            if (serverSide(e.errorCode())) {
+                // The registry itself failed (HTTP 5xx, Confluent 500xx): an outage, not the record's fault.
+                throw new SerializationException(message, new RegistryUnavailableException(message, e));
+            }
+            throw new SerializationException(message, e);
         }
     }
 }
