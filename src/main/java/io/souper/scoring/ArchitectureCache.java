@@ -1,4 +1,4 @@
-package io.souper.evaluator;
+package io.souper.scoring;
 
 import ai.djl.Device;
 import java.io.IOException;

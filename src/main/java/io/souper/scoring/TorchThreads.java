@@ -1,4 +1,4 @@
-package io.souper.evaluator;
+package io.souper.scoring;
 
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;

@@ -1,4 +1,4 @@
-package io.souper.evaluator;
+package io.souper.scoring;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;

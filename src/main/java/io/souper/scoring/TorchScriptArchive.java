@@ -1,4 +1,4 @@
-package io.souper.evaluator;
+package io.souper.scoring;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package io.souper.evaluator;
+package io.souper.scoring;
 
 import io.souper.checkpoint.DType;
 import java.util.Arrays;

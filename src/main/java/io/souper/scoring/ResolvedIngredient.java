@@ -1,4 +1,4 @@
-package io.souper.evaluator;
+package io.souper.scoring;
 
 import io.souper.events.IngredientRef;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package io.souper.evaluator;
+package io.souper.scoring;
 
 /**
  * Top-1 accuracy of one model (or ensemble) on one split. {@code logits} (row-major,

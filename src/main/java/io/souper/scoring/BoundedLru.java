@@ -1,4 +1,4 @@
-package io.souper.evaluator;
+package io.souper.scoring;
 
 import java.util.Iterator;
 import java.util.LinkedHashMap;

@@ -1,4 +1,4 @@
-package io.souper.evaluator;
+package io.souper.testsupport;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

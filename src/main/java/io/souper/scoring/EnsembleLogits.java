@@ -1,4 +1,4 @@
-package io.souper.evaluator;
+package io.souper.scoring;
 
 /**
  * The output ensemble baseline: the mean of several models' logits on the same split, then
