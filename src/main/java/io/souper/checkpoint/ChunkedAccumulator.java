@@ -1,5 +1,6 @@
 package io.souper.checkpoint;
 
+import io.souper.errors.SouperException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -146,7 +147,7 @@ final class ChunkedAccumulator {
                 acc[i] = Math.addExact(acc[i], v);
             }
         } catch (ArithmeticException e) {
-            throw new CheckpointException(CheckpointErrorCode.INTEGER_OVERFLOW, "sum of integer tensor '" + name
+            throw new SouperException(CheckpointErrorCode.INTEGER_OVERFLOW, "sum of integer tensor '" + name
                     + "' overflows 64 bits when adding " + operand.file());
         }
     }
@@ -168,12 +169,12 @@ final class ChunkedAccumulator {
             addFloats(operand, name, start, len);
             for (int i = 0; i < len; i++) {
                 if (!Double.isFinite(floatSum[i])) {
-                    throw new CheckpointException(CheckpointErrorCode.NON_FINITE_WEIGHTS, operand.file()
+                    throw new SouperException(CheckpointErrorCode.NON_FINITE_WEIGHTS, operand.file()
                             + ": tensor '" + name + "' has " + floatSum[i] + " at element " + (start + i));
                 }
             }
         }
-        throw new CheckpointException(CheckpointErrorCode.NON_FINITE_WEIGHTS, "the fp64 sum of tensor '" + name
+        throw new SouperException(CheckpointErrorCode.NON_FINITE_WEIGHTS, "the fp64 sum of tensor '" + name
                 + "' overflows at element " + (start + bad));
     }
 

@@ -1,5 +1,6 @@
 package io.souper.checkpoint;
 
+import io.souper.errors.SouperException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -129,7 +130,7 @@ public final class RunningSum {
             Files.move(temp, newSumFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return new RunningSum(newSumFile, ids, logical);
         } catch (IOException e) {
-            throw CheckpointException.io(newSumFile, e);
+            throw CheckpointErrorCode.io(newSumFile, e);
         } finally {
             try {
                 Files.deleteIfExists(temp);
@@ -202,7 +203,7 @@ public final class RunningSum {
         return meta;
     }
 
-    private static CheckpointException bad(Path file, String what) {
-        return new CheckpointException(CheckpointErrorCode.BAD_HEADER, file + " " + what);
+    private static SouperException bad(Path file, String what) {
+        return new SouperException(CheckpointErrorCode.BAD_HEADER, file + " " + what);
     }
 }

@@ -25,40 +25,40 @@ record IdxFile(Path file, int[] dims, byte[] data) {
             DataInputStream in = new DataInputStream(maybeGunzip(raw));
             int magic = in.readInt();
             if ((magic >>> 16) != 0) {
-                throw DatasetException.bad(file, "not an IDX file (magic " + Integer.toHexString(magic) + ")");
+                throw DatasetErrorCode.bad(file, "not an IDX file (magic " + Integer.toHexString(magic) + ")");
             }
             int type = (magic >>> 8) & 0xff;
             int ndims = magic & 0xff;
             if (type != UNSIGNED_BYTE) {
-                throw DatasetException.bad(file, "IDX element type 0x" + Integer.toHexString(type)
+                throw DatasetErrorCode.bad(file, "IDX element type 0x" + Integer.toHexString(type)
                         + " is not supported (only unsigned bytes, 0x08)");
             }
             if (ndims < 1 || ndims > 4) {
-                throw DatasetException.bad(file, "IDX file with " + ndims + " dimensions");
+                throw DatasetErrorCode.bad(file, "IDX file with " + ndims + " dimensions");
             }
             int[] dims = new int[ndims];
             long count = 1;
             for (int i = 0; i < ndims; i++) {
                 dims[i] = in.readInt();
                 if (dims[i] < 0) {
-                    throw DatasetException.bad(file, "negative IDX dimension " + dims[i]);
+                    throw DatasetErrorCode.bad(file, "negative IDX dimension " + dims[i]);
                 }
                 count *= dims[i];
                 if (count > Integer.MAX_VALUE - 8) {
-                    throw DatasetException.bad(file, "IDX file too large: dimensions " + Arrays.toString(dims));
+                    throw DatasetErrorCode.bad(file, "IDX file too large: dimensions " + Arrays.toString(dims));
                 }
             }
             byte[] data = new byte[(int) count];
             in.readFully(data);
             if (in.read() != -1) {
-                throw DatasetException.bad(file, "trailing bytes after " + count + " values of shape "
+                throw DatasetErrorCode.bad(file, "trailing bytes after " + count + " values of shape "
                         + Arrays.toString(dims));
             }
             return new IdxFile(file, dims, data);
         } catch (EOFException e) {
-            throw DatasetException.bad(file, "truncated IDX file");
+            throw DatasetErrorCode.bad(file, "truncated IDX file");
         } catch (IOException e) {
-            throw DatasetException.io(file, e);
+            throw DatasetErrorCode.io(file, e);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.souper.scoring;
 
+import io.souper.errors.SouperException;
 import ai.djl.Device;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -73,9 +74,9 @@ public final class ArchitectureCache implements AutoCloseable {
             BasicFileAttributes attrs = Files.readAttributes(real, BasicFileAttributes.class);
             return new Key(real, attrs.size(), attrs.lastModifiedTime().toMillis());
         } catch (NoSuchFileException e) {
-            throw new ScoringException(ScoringErrorCode.FILE_NOT_FOUND, file + ": no such file", e);
+            throw new SouperException(ScoringErrorCode.FILE_NOT_FOUND, file + ": no such file", e);
         } catch (IOException e) {
-            throw new ScoringException(ScoringErrorCode.IO_ERROR, file + ": " + e, e);
+            throw new SouperException(ScoringErrorCode.IO_ERROR, file + ": " + e, e);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.souper.scoring;
 
+import io.souper.errors.SouperException;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import java.util.Locale;
@@ -41,7 +42,7 @@ public final class Devices {
         }
         int gpus = gpuCount();
         if (index >= gpus) {
-            throw new ScoringException(ScoringErrorCode.DEVICE_UNAVAILABLE, "device '" + spec + "' requested but the "
+            throw new SouperException(ScoringErrorCode.DEVICE_UNAVAILABLE, "device '" + spec + "' requested but the "
                     + "PyTorch engine sees " + gpus + " GPU(s) (is a CUDA libtorch installed? see docs/gpu.md)");
         }
         return Device.gpu(index);

@@ -6,68 +6,53 @@ import io.souper.checkpoint.FileCheckpointStore;
 import io.souper.checkpoint.SafetensorsReader;
 import io.souper.checkpoint.StoredArtifact;
 import io.souper.data.LabeledImages;
-import io.souper.events.CheckpointReady;
-import io.souper.events.EvaluationRequest;
-import io.souper.events.IngredientRef;
-import io.souper.events.SoupDefinition;
-import io.souper.events.SplitMetrics;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Scores what the events name, with no Kafka in sight: one checkpoint alone, a candidate soup
- * (uniform average of its ingredients, materialised in the store) or a logit ensemble, each on
- * the soup's held-out split and, when the definition names them, its test and shift splits.
- * Architectures, splits, running sums and file hashes are cached between calls. Everything the
- * events name is checked first (URIs inside the roots, sha256 when given), and any problem is
- * thrown as an exception with a stable code (see {@link EvaluationFailure#of}).
+ * Scores what a {@link ScoringRequest} names: one checkpoint alone, a candidate soup (uniform
+ * average of its ingredients, materialised in the store) or a logit ensemble, on the soup's
+ * held-out split and, when asked and defined, its test and shift splits. Architectures, splits,
+ * running sums and file hashes are cached between calls. Every URI is checked first (inside the
+ * roots, sha256 when given), and any problem is thrown as an exception with a stable code.
  *
  * <p>Not thread-safe: the loaded architectures hold mutable weights, so one worker thread owns
  * an engine.
  */
-final class EvaluationEngine implements AutoCloseable {
+public final class EvaluationEngine implements AutoCloseable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(EvaluationEngine.class);
+
+    /** Score names in an average's manifest: held-out, test, and {@code shift:<name>}. */
     static final String HELD_OUT = "held-out";
     static final String TEST = "test";
     static final String SHIFT_SCORE_PREFIX = "shift:";
 
-    private record NamedSplit(String name, String uri, LabeledImages images) {
-    }
-
     /** Logits kept per (checkpoint, architecture, split): about 40 bytes an image, so bounded by entries. */
     private static final int LOGITS_CACHE_ENTRIES = 128;
 
-    private record Splits(NamedSplit heldOut, NamedSplit test, List<NamedSplit> shifts) {
+    private record NamedSplit(String name, String uri, LabeledImages images) {
+    }
+
+    /** The splits one request scores: held-out first, then test if any, then the shifts by name. */
+    private record Splits(NamedSplit heldOut, Optional<NamedSplit> test, List<NamedSplit> shifts) {
         List<NamedSplit> all() {
             List<NamedSplit> out = new ArrayList<>();
             out.add(heldOut);
-            if (test != null) {
-                out.add(test);
-            }
+            test.ifPresent(out::add);
             out.addAll(shifts);
             return out;
         }
 
         long images() {
             return all().stream().mapToLong(s -> s.images().size()).sum();
-        }
-
-        /** Keys of the manifest's scores, in the order of {@link #all()}. */
-        List<String> scoreNames() {
-            List<String> out = new ArrayList<>();
-            out.add(HELD_OUT);
-            if (test != null) {
-                out.add(TEST);
-            }
-            shifts.forEach(s -> out.add(SHIFT_SCORE_PREFIX + s.name()));
-            return out;
         }
     }
 
@@ -87,7 +72,7 @@ final class EvaluationEngine implements AutoCloseable {
     /** Hyper-parameters of checkpoints scored here, for the manifests of candidates made of them. */
     private final BoundedLru<String, Map<String, String>> hyperParameters;
 
-    EvaluationEngine(EvaluatorSettings settings, Device device) {
+    public EvaluationEngine(ScoringSettings settings, Device device) {
         this.store = new FileCheckpointStore(settings.storeRoots());
         this.device = device;
         this.batchSize = settings.batchSize();
@@ -99,57 +84,49 @@ final class EvaluationEngine implements AutoCloseable {
         this.logits = new BoundedLru<>(LOGITS_CACHE_ENTRIES, (k, v) -> { });
     }
 
-    String device() {
+    /** "cpu" or "gpu:N": where this engine scores. */
+    public String device() {
         return Devices.describe(device);
     }
 
-    FileCheckpointStore store() {
-        return store;
+    public ScoringResult score(ScoringRequest request) {
+        return switch (request.what()) {
+            case CHECKPOINT -> checkpoint(request);
+            case UNIFORM_AVERAGE -> candidate(request);
+            case ENSEMBLE -> ensemble(request);
+        };
     }
 
-    SoupSums sums() {
-        return sums;
-    }
-
-    FileHashes hashes() {
-        return hashes;
-    }
-
-    SplitCache splits() {
-        return splits;
-    }
-
-    /** Scores one checkpoint alone. */
-    Evaluation checkpoint(CheckpointReady event, SoupDefinition soup) {
-        ResolvedIngredient self = resolve(IngredientRef.newBuilder().setCheckpointId(event.getCheckpointId())
-                .setUri(event.getUri()).setSha256(event.getSha256()).build());
-        Splits data = splits(soup, true);
-        hyperParameters.put(key(soup.getSoupId(), event.getCheckpointId()), Map.copyOf(event.getHyperParameters()));
-        Scorer scorer = new Scorer(architecture(soup), batchSize);
-        MemberScores member = new MemberScores(self, soup, scorer);
-        List<SplitMetrics> scores = new ArrayList<>();
+    /** Scores one checkpoint alone, on every split of the soup. */
+    private ScoringResult checkpoint(ScoringRequest request) {
+        SoupData soup = request.soup();
+        ResolvedIngredient self = resolve(request.ingredients().get(0));
+        Splits data = splits(soup, request.splits());
+        hyperParameters.put(key(soup.soupId(), self.checkpointId()), self.ref().hyperParameters());
+        MemberScores member = new MemberScores(self, soup, new Scorer(architecture(soup), batchSize));
+        Map<NamedSplit, SplitScore> scores = new LinkedHashMap<>();
         for (NamedSplit split : data.all()) {
-            scores.add(metrics(split.name(), member.score(split)));
+            scores.put(split, SplitScore.of(split.name(), member.score(split)));
         }
-        return evaluation(List.of(withSha(self)), scores, data, null, member.imagesScored);
+        return result(List.of(self.verified()), scores, data, null, member.imagesScored);
     }
 
     /** One checkpoint's scores, split by split, from the logits cache or by loading it (once) and scoring. */
     private final class MemberScores {
         private final ResolvedIngredient checkpoint;
-        private final SoupDefinition soup;
+        private final SoupData soup;
         private final Scorer scorer;
         private boolean loaded;
         private long imagesScored;
 
-        MemberScores(ResolvedIngredient checkpoint, SoupDefinition soup, Scorer scorer) {
+        MemberScores(ResolvedIngredient checkpoint, SoupData soup, Scorer scorer) {
             this.checkpoint = checkpoint;
             this.soup = soup;
             this.scorer = scorer;
         }
 
         ScoreResult score(NamedSplit split) {
-            String cacheKey = checkpoint.sha256() + '\u0000' + soup.getArchitectureUri() + '\u0000' + split.uri();
+            String cacheKey = checkpoint.sha256() + '\u0000' + soup.architectureUri() + '\u0000' + split.uri();
             Optional<ScoreResult> known = logits.get(cacheKey);
             if (known.isPresent()) {
                 return known.get();
@@ -166,105 +143,92 @@ final class EvaluationEngine implements AutoCloseable {
     }
 
     /**
-     * Scores the uniform average of the request's ingredients: the soup in join order, then the
-     * checkpoint tried. The average is stored content-addressed (a repeated request finds its bytes
-     * already there) with a manifest naming the ingredients and, once scored, the scores.
+     * Scores the uniform average of the ingredients: the soup in join order, then the checkpoint
+     * tried. The average is stored content-addressed (a repeated request finds its bytes already
+     * there) with a manifest naming the ingredients and, once scored, the scores.
      */
-    Evaluation candidate(EvaluationRequest request, SoupDefinition soup) {
-        List<ResolvedIngredient> ingredients = resolveAll(request);
+    private ScoringResult candidate(ScoringRequest request) {
+        SoupData soup = request.soup();
+        List<ResolvedIngredient> ingredients = request.ingredients().stream().map(this::resolve).toList();
         TorchScriptArchitecture architecture = architecture(soup);
-        Splits data = splits(soup, request.getReportSplits());
+        Splits data = splits(soup, request.splits());
         List<ResolvedIngredient> base = ingredients.subList(0, ingredients.size() - 1);
         ResolvedIngredient tried = ingredients.get(ingredients.size() - 1);
         ArtifactManifest manifest = new ArtifactManifest(ArtifactManifest.UNIFORM_AVERAGE,
-                ingredients.stream().map(i -> new ArtifactManifest.Ingredient(i.checkpointId(), i.ref().getUri(),
-                        i.sha256(), hyperParameters.get(key(soup.getSoupId(), i.checkpointId())).orElse(Map.of())))
-                        .toList(), Map.of());
-        StoredArtifact artifact = store.writeArtifact(
-                out -> sums.writeAverage(soup.getSoupId(), base, tried, out), manifest);
+                ingredients.stream().map(i -> new ArtifactManifest.Ingredient(i.checkpointId(), i.ref().uri(),
+                        i.sha256(), hyperParametersOf(soup, i))).toList(), Map.of());
+        StoredArtifact artifact = store.writeArtifact(out -> sums.writeAverage(soup.soupId(), base, tried, out),
+                manifest);
+        LOG.debug("average of {} ingredients for soup {}; running sums so far: {}", ingredients.size(),
+                soup.soupId(), sums.stats());
         load(architecture, artifact.path());
-        List<SplitMetrics> scores = score(new Scorer(architecture, batchSize), data);
+        Scorer scorer = new Scorer(architecture, batchSize);
+        Map<NamedSplit, SplitScore> scores = new LinkedHashMap<>();
+        for (NamedSplit split : data.all()) {
+            scores.put(split, SplitScore.of(split.name(), scorer.score(split.images())));
+        }
         // a held-out-only evaluation must not erase the test and shift scores a report put there
         Map<String, Double> manifestScores = new TreeMap<>(store.readManifest(artifact.sha256())
                 .map(ArtifactManifest::scores).orElse(Map.of()));
-        List<String> names = data.scoreNames();
-        for (int i = 0; i < names.size(); i++) {
-            manifestScores.put(names.get(i), scores.get(i).getAccuracy());
-        }
+        manifestScores.put(HELD_OUT, scores.get(data.heldOut()).accuracy());
+        data.test().ifPresent(t -> manifestScores.put(TEST, scores.get(t).accuracy()));
+        data.shifts().forEach(s -> manifestScores.put(SHIFT_SCORE_PREFIX + s.name(), scores.get(s).accuracy()));
         store.updateManifest(artifact.sha256(), manifest.withScores(manifestScores));
-        return evaluation(ingredients.stream().map(EvaluationEngine::withSha).toList(), scores, data, artifact,
+        return result(ingredients.stream().map(ResolvedIngredient::verified).toList(), scores, data, artifact,
                 data.images());
     }
 
     /** The ensemble baseline: top-1 accuracy of the mean of the ingredients' logits, on every split. */
-    Evaluation ensemble(EvaluationRequest request, SoupDefinition soup) {
-        List<ResolvedIngredient> members = resolveAll(request);
-        TorchScriptArchitecture architecture = architecture(soup);
-        Splits data = splits(soup, request.getReportSplits());
-        Scorer scorer = new Scorer(architecture, batchSize);
+    private ScoringResult ensemble(ScoringRequest request) {
+        SoupData soup = request.soup();
+        List<ResolvedIngredient> members = request.ingredients().stream().map(this::resolve).toList();
+        Splits data = splits(soup, request.splits());
+        Scorer scorer = new Scorer(architecture(soup), batchSize);
         // Members scored before (as checkpoints) cost nothing; the others are loaded once each.
-        List<NamedSplit> all = data.all();
-        List<EnsembleLogits> ensembles = new ArrayList<>();
+        Map<NamedSplit, EnsembleLogits> ensembles = new LinkedHashMap<>();
         long images = 0;
         for (ResolvedIngredient ingredient : members) {
             MemberScores member = new MemberScores(ingredient, soup, scorer);
-            for (int i = 0; i < all.size(); i++) {
-                ScoreResult result = member.score(all.get(i));
-                if (ensembles.size() <= i) {
-                    ensembles.add(new EnsembleLogits(all.get(i).name(), all.get(i).images().labels(), result.classes()));
-                }
-                ensembles.get(i).add(result);
+            for (NamedSplit split : data.all()) {
+                ScoreResult result = member.score(split);
+                ensembles.computeIfAbsent(split,
+                        s -> new EnsembleLogits(s.name(), s.images().labels(), result.classes())).add(result);
             }
             images += member.imagesScored;
         }
-        List<SplitMetrics> scores = new ArrayList<>();
-        for (int i = 0; i < all.size(); i++) {
-            scores.add(metrics(all.get(i).name(), ensembles.get(i).result()));
-        }
-        return evaluation(members.stream().map(EvaluationEngine::withSha).toList(), scores, data, null, images);
+        Map<NamedSplit, SplitScore> scores = new LinkedHashMap<>();
+        ensembles.forEach((split, ensemble) -> scores.put(split, SplitScore.of(split.name(), ensemble.result())));
+        return result(members.stream().map(ResolvedIngredient::verified).toList(), scores, data, null, images);
     }
 
-    private List<ResolvedIngredient> resolveAll(EvaluationRequest request) {
-        List<IngredientRef> refs = request.getIngredients();
-        if (refs.isEmpty()) {
-            throw new EvaluatorException(EvaluatorErrorCode.INVALID_EVENT, "request " + request.getRequestId()
-                    + " names no ingredients");
+    /** The request's own hyper-parameters, else those its checkpoint was scored with here. */
+    private Map<String, String> hyperParametersOf(SoupData soup, ResolvedIngredient ingredient) {
+        if (!ingredient.ref().hyperParameters().isEmpty()) {
+            return ingredient.ref().hyperParameters();
         }
-        Set<String> seen = new HashSet<>();
-        List<ResolvedIngredient> out = new ArrayList<>(refs.size());
-        for (IngredientRef ref : refs) {
-            if (ref.getCheckpointId() == null || ref.getCheckpointId().isBlank()) {
-                throw new EvaluatorException(EvaluatorErrorCode.INVALID_EVENT, "request " + request.getRequestId()
-                        + " has an ingredient without a checkpoint id");
-            }
-            if (!seen.add(ref.getCheckpointId())) {
-                throw new EvaluatorException(EvaluatorErrorCode.INVALID_EVENT, "request " + request.getRequestId()
-                        + " names checkpoint " + ref.getCheckpointId() + " twice");
-            }
-            out.add(resolve(ref));
-        }
-        return out;
+        return hyperParameters.get(key(soup.soupId(), ingredient.checkpointId())).orElse(Map.of());
     }
 
     /** Inside the roots, an existing file, and the announced hash if there is one (memoised). */
-    private ResolvedIngredient resolve(IngredientRef ref) {
-        Path path = store.resolve(ref.getUri());
-        String sha = ref.getSha256() != null ? hashes.verify(path, ref.getSha256()) : hashes.sha256(path);
+    private ResolvedIngredient resolve(CheckpointRef ref) {
+        Path path = store.resolve(ref.uri());
+        String sha = ref.sha256() != null ? hashes.verify(path, ref.sha256()) : hashes.sha256(path);
         return new ResolvedIngredient(ref, path, sha);
     }
 
-    private TorchScriptArchitecture architecture(SoupDefinition soup) {
-        return architectures.get(store.resolve(soup.getArchitectureUri()));
+    private TorchScriptArchitecture architecture(SoupData soup) {
+        return architectures.get(store.resolve(soup.architectureUri()));
     }
 
-    /** The soup's held-out split, and its test and shift splits when {@code reported} (and defined). */
-    private Splits splits(SoupDefinition soup, boolean reported) {
-        NamedSplit heldOut = new NamedSplit(HELD_OUT, soup.getHeldOutUri(), splits.get(soup.getHeldOutUri()));
-        NamedSplit test = !reported || soup.getTestUri() == null ? null
-                : new NamedSplit(TEST, soup.getTestUri(), splits.get(soup.getTestUri()));
+    /** The soup's held-out split, and its test and shift splits when all are asked for (and defined). */
+    private Splits splits(SoupData soup, ScoringRequest.Splits which) {
+        NamedSplit heldOut = new NamedSplit(HELD_OUT, soup.heldOutUri(), splits.get(soup.heldOutUri()));
+        boolean all = which == ScoringRequest.Splits.ALL;
+        Optional<NamedSplit> test = !all || soup.testUri() == null ? Optional.empty()
+                : Optional.of(new NamedSplit(TEST, soup.testUri(), splits.get(soup.testUri())));
         List<NamedSplit> shifts = new ArrayList<>();
-        if (reported) {
-            new TreeMap<>(soup.getShiftUris()).forEach((name, uri) -> shifts.add(new NamedSplit(name, uri, splits.get(uri))));
+        if (all) {
+            soup.shiftUris().forEach((name, uri) -> shifts.add(new NamedSplit(name, uri, splits.get(uri))));
         }
         return new Splits(heldOut, test, shifts);
     }
@@ -275,30 +239,13 @@ final class EvaluationEngine implements AutoCloseable {
         }
     }
 
-    /** Scores of the loaded weights, in the order of {@link Splits#all()}. */
-    private static List<SplitMetrics> score(Scorer scorer, Splits data) {
-        List<SplitMetrics> out = new ArrayList<>();
-        for (NamedSplit split : data.all()) {
-            out.add(metrics(split.name(), scorer.score(split.images())));
-        }
-        return out;
-    }
-
-    private static SplitMetrics metrics(String name, ScoreResult result) {
-        return SplitMetrics.newBuilder().setSplit(name).setCorrect(result.correct()).setTotal(result.total())
-                .setAccuracy(result.accuracy()).build();
-    }
-
-    /** {@code scores} are in the order of {@link Splits#all()}: held-out, test if any, then the shifts. */
-    private static Evaluation evaluation(List<IngredientRef> ingredients, List<SplitMetrics> scores,
-                                         Splits data, StoredArtifact artifact, long images) {
-        int firstShift = data.test() == null ? 1 : 2;
-        return new Evaluation(ingredients, scores.get(0), data.test() == null ? null : scores.get(1),
-                scores.subList(firstShift, scores.size()), artifact, images);
-    }
-
-    private static IngredientRef withSha(ResolvedIngredient i) {
-        return IngredientRef.newBuilder(i.ref()).setSha256(i.sha256()).build();
+    /** Puts each split's score in its named place (scores are keyed by split, so a shift called "test" stays a shift). */
+    private static ScoringResult result(List<CheckpointRef> ingredients, Map<NamedSplit, SplitScore> scores,
+                                        Splits data, StoredArtifact artifact, long images) {
+        Map<String, SplitScore> shifts = new LinkedHashMap<>();
+        data.shifts().forEach(s -> shifts.put(s.name(), scores.get(s)));
+        return new ScoringResult(ingredients, scores.get(data.heldOut()), data.test().map(scores::get), shifts,
+                Optional.ofNullable(artifact), images);
     }
 
     private static String key(String soupId, String checkpointId) {

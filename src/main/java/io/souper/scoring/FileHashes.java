@@ -1,7 +1,7 @@
 package io.souper.scoring;
 
 import io.souper.checkpoint.CheckpointErrorCode;
-import io.souper.checkpoint.CheckpointException;
+import io.souper.errors.SouperException;
 import io.souper.checkpoint.Sha256;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -43,7 +43,7 @@ final class FileHashes {
         String want = Sha256.normalise(expected);
         String got = sha256(file);
         if (!got.equals(want)) {
-            throw new CheckpointException(CheckpointErrorCode.HASH_MISMATCH,
+            throw new SouperException(CheckpointErrorCode.HASH_MISMATCH,
                     file + ": sha256 is " + got + ", but the event announced " + want);
         }
         return got;
@@ -60,9 +60,9 @@ final class FileHashes {
             BasicFileAttributes attrs = Files.readAttributes(real, BasicFileAttributes.class);
             return new Key(real, attrs.size(), attrs.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS));
         } catch (NoSuchFileException e) {
-            throw new CheckpointException(CheckpointErrorCode.FILE_NOT_FOUND, file + ": no such file", e);
+            throw new SouperException(CheckpointErrorCode.FILE_NOT_FOUND, file + ": no such file", e);
         } catch (IOException e) {
-            throw new CheckpointException(CheckpointErrorCode.IO_ERROR, file + ": " + e, e);
+            throw new SouperException(CheckpointErrorCode.IO_ERROR, file + ": " + e, e);
         }
     }
 }

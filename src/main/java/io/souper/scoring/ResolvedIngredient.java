@@ -1,15 +1,18 @@
 package io.souper.scoring;
 
-import io.souper.events.IngredientRef;
 import java.nio.file.Path;
 
 /**
- * An ingredient named by an event, checked: its URI resolved inside the store roots and its
- * sha256 known (verified against the event's when the event carries one).
+ * An ingredient of a request, checked: its URI resolved inside the store roots and its sha256
+ * known (verified against the announced one when there is one).
  */
-record ResolvedIngredient(IngredientRef ref, Path path, String sha256) {
+record ResolvedIngredient(CheckpointRef ref, Path path, String sha256) {
 
     String checkpointId() {
-        return ref.getCheckpointId();
+        return ref.checkpointId();
+    }
+
+    CheckpointRef verified() {
+        return ref.withSha256(sha256);
     }
 }

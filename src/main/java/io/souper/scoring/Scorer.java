@@ -1,5 +1,6 @@
 package io.souper.scoring;
 
+import io.souper.errors.SouperException;
 import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -142,17 +143,17 @@ public final class Scorer {
         try {
             out = block.forward(parameters, new NDList(x), false);
         } catch (EngineException e) {
-            throw new ScoringException(ScoringErrorCode.INPUT_MISMATCH, "forward pass on images of shape "
+            throw new SouperException(ScoringErrorCode.INPUT_MISMATCH, "forward pass on images of shape "
                     + x.getShape() + " from " + data.name() + " failed: " + firstLine(e.getMessage()), e);
         }
         if (out.size() != 1) {
-            throw new ScoringException(ScoringErrorCode.BAD_OUTPUT, "the network returned " + out.size()
+            throw new SouperException(ScoringErrorCode.BAD_OUTPUT, "the network returned " + out.size()
                     + " tensors, expected one [batch, classes] tensor of logits");
         }
         NDArray logits = out.get(0);
         Shape shape = logits.getShape();
         if (shape.dimension() != 2 || shape.get(0) != count || shape.get(1) < 1) {
-            throw new ScoringException(ScoringErrorCode.BAD_OUTPUT, "the network returned logits of shape " + shape
+            throw new SouperException(ScoringErrorCode.BAD_OUTPUT, "the network returned logits of shape " + shape
                     + " for a batch of " + count + ", expected [" + count + ", classes]");
         }
         if (logits.getDataType() != DataType.FLOAT32) {
@@ -170,7 +171,7 @@ public final class Scorer {
             for (int c = 0; c < classes; c++) {
                 float v = logits[row + c];
                 if (!Float.isFinite(v)) {
-                    throw new ScoringException(ScoringErrorCode.NON_FINITE_OUTPUT, "logit " + v + " for image "
+                    throw new SouperException(ScoringErrorCode.NON_FINITE_OUTPUT, "logit " + v + " for image "
                             + (from + i) + " of " + split + ", class " + c);
                 }
                 if (v > bestValue) {
@@ -180,7 +181,7 @@ public final class Scorer {
             }
             int label = labels[from + i];
             if (label < 0 || label >= classes) {
-                throw new ScoringException(ScoringErrorCode.LABEL_OUT_OF_RANGE, "image " + (from + i) + " of " + split
+                throw new SouperException(ScoringErrorCode.LABEL_OUT_OF_RANGE, "image " + (from + i) + " of " + split
                         + " has label " + label + " but the network has " + classes + " classes");
             }
             if (best == label) {

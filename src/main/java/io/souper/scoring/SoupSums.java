@@ -2,7 +2,8 @@ package io.souper.scoring;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.souper.checkpoint.CheckpointException;
+import io.souper.errors.SouperException;
+import io.souper.checkpoint.CheckpointErrorCode;
 import io.souper.checkpoint.RunningSum;
 import io.souper.checkpoint.Sha256;
 import java.io.IOException;
@@ -45,7 +46,7 @@ final class SoupSums {
     /** What one ingredient of a cached sum was: the same id, URI and bytes match. */
     record Key(String checkpointId, String uri, String sha256) {
         static Key of(ResolvedIngredient i) {
-            return new Key(i.checkpointId(), i.ref().getUri(), i.sha256());
+            return new Key(i.checkpointId(), i.ref().uri(), i.sha256());
         }
     }
 
@@ -119,7 +120,7 @@ final class SoupSums {
         } catch (IOException e) {
             entries.remove(soupId);
             deleteQuietly(dir);
-            throw new CheckpointException(io.souper.checkpoint.CheckpointErrorCode.IO_ERROR,
+            throw new SouperException(CheckpointErrorCode.IO_ERROR,
                     "running sum of soup " + soupId + " in " + dir + ": " + e, e);
         } catch (RuntimeException e) {
             entries.remove(soupId);

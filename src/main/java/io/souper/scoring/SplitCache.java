@@ -1,9 +1,8 @@
 package io.souper.scoring;
 
 import io.souper.checkpoint.CheckpointErrorCode;
-import io.souper.checkpoint.CheckpointException;
+import io.souper.errors.SouperException;
 import io.souper.data.DatasetErrorCode;
-import io.souper.data.DatasetException;
 import io.souper.data.DatasetLoader;
 import io.souper.data.DatasetUri;
 import io.souper.data.LabeledImages;
@@ -62,7 +61,7 @@ final class SplitCache {
         try {
             parsed = new URI(uri);
         } catch (URISyntaxException e) {
-            throw new DatasetException(DatasetErrorCode.BAD_URI, "'" + uri + "' is not a URI: " + e.getMessage(), e);
+            throw new SouperException(DatasetErrorCode.BAD_URI, "'" + uri + "' is not a URI: " + e.getMessage(), e);
         }
         if (parsed.getScheme() != null && parsed.getScheme().equalsIgnoreCase("file") && parsed.getPath() != null
                 && parsed.getPath().startsWith("/")) {
@@ -74,9 +73,9 @@ final class SplitCache {
         try {
             real = where.path().toRealPath();
         } catch (NoSuchFileException e) {
-            throw new DatasetException(DatasetErrorCode.FILE_NOT_FOUND, where.path() + ": no such file or directory", e);
+            throw new SouperException(DatasetErrorCode.FILE_NOT_FOUND, where.path() + ": no such file or directory", e);
         } catch (IOException e) {
-            throw new DatasetException(DatasetErrorCode.IO_ERROR, where.path() + ": " + e, e);
+            throw new SouperException(DatasetErrorCode.IO_ERROR, where.path() + ": " + e, e);
         }
         requireInside(real, realRoots, uri, real);
         return where;
@@ -88,7 +87,7 @@ final class SplitCache {
                 return;
             }
         }
-        throw new CheckpointException(CheckpointErrorCode.URI_OUTSIDE_ROOTS, "data split " + uri + ": " + shown
+        throw new SouperException(CheckpointErrorCode.URI_OUTSIDE_ROOTS, "data split " + uri + ": " + shown
                 + " is outside the store roots " + roots + " (add its directory with --store-root)");
     }
 }

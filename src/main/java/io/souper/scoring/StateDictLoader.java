@@ -1,5 +1,6 @@
 package io.souper.scoring;
 
+import io.souper.errors.SouperException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -42,7 +43,7 @@ final class StateDictLoader {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (Tensor t : tensors) {
             if (out.put(t.name(), t) != null) {
-                throw new ScoringException(ScoringErrorCode.KEY_MISMATCH, "state dict holds '" + t.name() + "' twice");
+                throw new SouperException(ScoringErrorCode.KEY_MISMATCH, "state dict holds '" + t.name() + "' twice");
             }
         }
         return out;
@@ -96,18 +97,18 @@ final class StateDictLoader {
             }
         }
         msg.setLength(msg.length() - 1);
-        throw new ScoringException(ScoringErrorCode.KEY_MISMATCH, msg.toString());
+        throw new SouperException(ScoringErrorCode.KEY_MISMATCH, msg.toString());
     }
 
     /** The checkpoint tensor as an array of the architecture's dtype, checked. */
     private static NDArray stage(NDManager staging, ArchitectureTensor spec, Tensor tensor) {
         if (!Arrays.equals(tensor.shape(), spec.shape())) {
-            throw new ScoringException(ScoringErrorCode.SHAPE_MISMATCH, "tensor '" + spec.name() + "' has shape "
+            throw new SouperException(ScoringErrorCode.SHAPE_MISMATCH, "tensor '" + spec.name() + "' has shape "
                     + Arrays.toString(tensor.shape()) + " in the checkpoint but " + Arrays.toString(spec.shape())
                     + " in the architecture");
         }
         if (!TorchTypes.convertible(tensor.dtype(), spec.dtype())) {
-            throw new ScoringException(ScoringErrorCode.DTYPE_MISMATCH, "tensor '" + spec.name() + "' is "
+            throw new SouperException(ScoringErrorCode.DTYPE_MISMATCH, "tensor '" + spec.name() + "' is "
                     + tensor.dtype() + " in the checkpoint but " + spec.dtype() + " in the architecture; only "
                     + "float<->float and integer<->integer conversions keep the meaning of the values");
         }
@@ -121,7 +122,7 @@ final class StateDictLoader {
             NDArray bad = array.isNaN().logicalOr(array.isInfinite());
             long count = bad.countNonzero().getLong();
             if (count > 0) {
-                throw new ScoringException(ScoringErrorCode.NON_FINITE_WEIGHTS, "tensor '" + spec.name() + "' holds "
+                throw new SouperException(ScoringErrorCode.NON_FINITE_WEIGHTS, "tensor '" + spec.name() + "' holds "
                         + count + " NaN or infinite value(s)" + (tensor.dtype() != spec.dtype()
                         ? " (after conversion from " + tensor.dtype() + " to " + spec.dtype() + ")" : ""));
             }

@@ -1,5 +1,6 @@
 package io.souper.scoring;
 
+import io.souper.errors.SouperException;
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
@@ -96,13 +97,13 @@ public final class TorchScriptArchitecture implements AutoCloseable {
             if (exportsBuffers) {
                 for (Map.Entry<String, NDArray> b : buffers(block, (PtNDManager) model.getNDManager()).entrySet()) {
                     if (slots.containsKey(b.getKey())) {
-                        throw new ScoringException(ScoringErrorCode.BAD_ARCHITECTURE, absolute + ": " + BUFFERS_METHOD
+                        throw new SouperException(ScoringErrorCode.BAD_ARCHITECTURE, absolute + ": " + BUFFERS_METHOD
                                 + "() returns '" + b.getKey() + "', which is a parameter");
                     }
                     addSlot(absolute, slots, tensors, b.getKey(), b.getValue(), true);
                 }
             } else if (storages > slots.size()) {
-                throw new ScoringException(ScoringErrorCode.UNREACHABLE_BUFFERS, absolute + " holds " + storages
+                throw new SouperException(ScoringErrorCode.UNREACHABLE_BUFFERS, absolute + " holds " + storages
                         + " tensors but only " + slots.size() + " parameters, and exports no " + BUFFERS_METHOD
                         + "() method: its buffers (e.g. BatchNorm running statistics) cannot be set from a "
                         + "checkpoint, so scores would be silently wrong. Export it with "
@@ -112,14 +113,14 @@ public final class TorchScriptArchitecture implements AutoCloseable {
                     Collections.unmodifiableMap(tensors), exportsBuffers);
         } catch (MalformedModelException | EngineException | ClassCastException e) {
             model.close();
-            throw new ScoringException(ScoringErrorCode.BAD_ARCHITECTURE, absolute + ": not a TorchScript module "
+            throw new SouperException(ScoringErrorCode.BAD_ARCHITECTURE, absolute + ": not a TorchScript module "
                     + "libtorch can load: " + e.getMessage(), e);
         } catch (NoSuchFileException e) {
             model.close();
-            throw new ScoringException(ScoringErrorCode.FILE_NOT_FOUND, absolute + ": no such file", e);
+            throw new SouperException(ScoringErrorCode.FILE_NOT_FOUND, absolute + ": no such file", e);
         } catch (IOException e) {
             model.close();
-            throw new ScoringException(ScoringErrorCode.IO_ERROR, absolute + ": " + e, e);
+            throw new SouperException(ScoringErrorCode.IO_ERROR, absolute + ": " + e, e);
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -130,13 +131,13 @@ public final class TorchScriptArchitecture implements AutoCloseable {
         Map<String, NDArray> out = new TreeMap<>();
         try (IValue result = IValueUtils.runMethod(block, BUFFERS_METHOD)) {
             if (!result.isMap()) {
-                throw new ScoringException(ScoringErrorCode.BAD_ARCHITECTURE, BUFFERS_METHOD
+                throw new SouperException(ScoringErrorCode.BAD_ARCHITECTURE, BUFFERS_METHOD
                         + "() must return Dict[str, Tensor], returned " + result.getType());
             }
             for (Map.Entry<String, IValue> e : result.toIValueMap().entrySet()) {
                 try (IValue value = e.getValue()) {
                     if (!value.isTensor()) {
-                        throw new ScoringException(ScoringErrorCode.BAD_ARCHITECTURE, BUFFERS_METHOD + "()['"
+                        throw new SouperException(ScoringErrorCode.BAD_ARCHITECTURE, BUFFERS_METHOD + "()['"
                                 + e.getKey() + "'] is " + value.getType() + ", not a Tensor");
                     }
                     // The tensor shares its storage with the module's buffer: writing into it
@@ -154,7 +155,7 @@ public final class TorchScriptArchitecture implements AutoCloseable {
         DataType type = array.getDataType();
         DType dtype = TorchTypes.fromDjl(type);
         if (dtype == null) {
-            throw new ScoringException(ScoringErrorCode.BAD_ARCHITECTURE, file + ": tensor '" + name + "' has dtype "
+            throw new SouperException(ScoringErrorCode.BAD_ARCHITECTURE, file + ": tensor '" + name + "' has dtype "
                     + type + ", which no safetensors checkpoint of Souper's can hold");
         }
         slots.put(name, array);

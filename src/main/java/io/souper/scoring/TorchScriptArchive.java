@@ -1,5 +1,6 @@
 package io.souper.scoring;
 
+import io.souper.errors.SouperException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +24,7 @@ final class TorchScriptArchive {
 
     static int countTensorStorages(Path file) {
         if (!Files.isRegularFile(file)) {
-            throw new ScoringException(ScoringErrorCode.FILE_NOT_FOUND, file + ": no such file");
+            throw new SouperException(ScoringErrorCode.FILE_NOT_FOUND, file + ": no such file");
         }
         try (ZipFile zip = new ZipFile(file.toFile())) {
             int storages = 0;
@@ -36,15 +37,15 @@ final class TorchScriptArchive {
                 hasCode |= name.contains("/code/");
             }
             if (!hasCode) {
-                throw new ScoringException(ScoringErrorCode.BAD_ARCHITECTURE, file + ": a zip archive without "
+                throw new SouperException(ScoringErrorCode.BAD_ARCHITECTURE, file + ": a zip archive without "
                         + "TorchScript code (was it saved with torch.save instead of torch.jit.script(...).save?)");
             }
             return storages;
         } catch (ZipException e) {
-            throw new ScoringException(ScoringErrorCode.BAD_ARCHITECTURE, file + ": not a TorchScript archive (" + e
+            throw new SouperException(ScoringErrorCode.BAD_ARCHITECTURE, file + ": not a TorchScript archive (" + e
                     .getMessage() + ")", e);
         } catch (IOException e) {
-            throw new ScoringException(ScoringErrorCode.IO_ERROR, file + ": " + e, e);
+            throw new SouperException(ScoringErrorCode.IO_ERROR, file + ": " + e, e);
         }
     }
 }

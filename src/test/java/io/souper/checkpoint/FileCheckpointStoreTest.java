@@ -1,5 +1,6 @@
 package io.souper.checkpoint;
 
+import io.souper.errors.SouperException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -39,7 +40,7 @@ class FileCheckpointStoreTest {
     }
 
     private static void assertCode(Runnable action, CheckpointErrorCode code, String message) {
-        assertThatThrownBy(action::run).isInstanceOfSatisfying(CheckpointException.class, e -> {
+        assertThatThrownBy(action::run).isInstanceOfSatisfying(SouperException.class, e -> {
             assertThat(e.code()).isEqualTo(code);
             assertThat(e.getMessage()).contains(message);
         });
@@ -179,10 +180,10 @@ class FileCheckpointStoreTest {
         assertThatThrownBy(() -> new FileCheckpointStore(List.of(tmp.resolve("absent"))))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not an existing directory");
         assertThatThrownBy(() -> new FileCheckpointStore(List.of(root), outside.resolve("artifacts")))
-                .isInstanceOf(CheckpointException.class).hasMessageContaining("outside the checkpoint roots");
+                .isInstanceOf(SouperException.class).hasMessageContaining("outside the checkpoint roots");
         assertThat(outside.resolve("artifacts")).doesNotExist();
         Path link = Files.createSymbolicLink(root.resolve("linked-artifacts"), outside);
         assertThatThrownBy(() -> new FileCheckpointStore(List.of(root), link))
-                .isInstanceOf(CheckpointException.class).hasMessageContaining("symlink");
+                .isInstanceOf(SouperException.class).hasMessageContaining("symlink");
     }
 }

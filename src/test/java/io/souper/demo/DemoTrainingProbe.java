@@ -5,8 +5,8 @@ import io.souper.checkpoint.SafetensorsReader;
 import io.souper.data.FashionMnist;
 import io.souper.data.LabeledImages;
 import io.souper.data.PixelNormalisation;
-import io.souper.evaluator.Scorer;
-import io.souper.evaluator.TorchScriptArchitecture;
+import io.souper.scoring.Scorer;
+import io.souper.scoring.TorchScriptArchitecture;
 import java.nio.file.Path;
 import java.util.Optional;
 

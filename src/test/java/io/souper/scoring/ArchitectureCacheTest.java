@@ -1,5 +1,6 @@
 package io.souper.scoring;
 
+import io.souper.errors.SouperException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -41,7 +42,7 @@ class ArchitectureCacheTest {
             assertThat(cache.size()).isEqualTo(1);
         }
         assertThatThrownBy(() -> new ArchitectureCache(Device.cpu(), 2).get(tmp.resolve("absent.pt")))
-                .isInstanceOfSatisfying(ScoringException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(ScoringErrorCode.FILE_NOT_FOUND));
     }
 }

@@ -1,5 +1,6 @@
 package io.souper.scoring;
 
+import io.souper.errors.SouperException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -92,7 +93,7 @@ class BatchNormBuffersTest {
         Map<String, Tensor> paramsOnly = ScorerTest.readStateDict(tmp.resolve("bn-params-only.safetensors"));
         try (TorchScriptArchitecture bn = TorchScriptArchitecture.load(tmp.resolve("bn.pt"), Device.cpu())) {
             assertThatThrownBy(() -> bn.loadStateDict(paramsOnly))
-                    .isInstanceOfSatisfying(ScoringException.class,
+                    .isInstanceOfSatisfying(SouperException.class,
                             e -> assertThat(e.code()).isEqualTo(ScoringErrorCode.KEY_MISMATCH))
                     .hasMessageContaining("features.1.running_mean").hasMessageContaining("features.1.running_var");
         }
@@ -101,7 +102,7 @@ class BatchNormBuffersTest {
     @Test
     void anArchitectureWithUnreachableBuffersIsRefused() {
         assertThatThrownBy(() -> TorchScriptArchitecture.load(tmp.resolve("bn_plain.pt"), Device.cpu()))
-                .isInstanceOfSatisfying(ScoringException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(ScoringErrorCode.UNREACHABLE_BUFFERS))
                 .hasMessageContaining("bn_plain.pt").hasMessageContaining("souper_buffers")
                 .hasMessageContaining("9 tensors but only 6 parameters");

@@ -1,5 +1,6 @@
 package io.souper.scoring;
 
+import io.souper.errors.SouperException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -28,12 +29,12 @@ class DevicesTest {
     void aGpuThatIsNotThereIsAnErrorNotACpuFallback() {
         int gpus = Devices.gpuCount();
         assertThatThrownBy(() -> Devices.resolve("gpu:" + gpus))
-                .isInstanceOfSatisfying(ScoringException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(ScoringErrorCode.DEVICE_UNAVAILABLE))
                 .hasMessageContaining("gpu:" + gpus);
         if (gpus == 0) {
-            assertThatThrownBy(() -> Devices.resolve("gpu")).isInstanceOf(ScoringException.class);
-            assertThatThrownBy(() -> Devices.resolve("cuda:0")).isInstanceOf(ScoringException.class);
+            assertThatThrownBy(() -> Devices.resolve("gpu")).isInstanceOf(SouperException.class);
+            assertThatThrownBy(() -> Devices.resolve("cuda:0")).isInstanceOf(SouperException.class);
         }
     }
 

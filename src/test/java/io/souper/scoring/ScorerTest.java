@@ -1,5 +1,6 @@
 package io.souper.scoring;
 
+import io.souper.errors.SouperException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -154,21 +155,21 @@ class ScorerTest {
         Map<String, Tensor> missing = new LinkedHashMap<>(ckpt0);
         missing.remove("fc2.bias");
         assertThatThrownBy(() -> cnn.loadStateDict(missing))
-                .isInstanceOfSatisfying(ScoringException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(ScoringErrorCode.KEY_MISMATCH))
                 .hasMessageContaining("missing key(s) [fc2.bias]");
 
         Map<String, Tensor> extra = new LinkedHashMap<>(ckpt0);
         extra.put("head.weight", f32("head.weight", new long[] {2}, 1f, 2f));
         assertThatThrownBy(() -> cnn.loadStateDict(extra))
-                .isInstanceOfSatisfying(ScoringException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(ScoringErrorCode.KEY_MISMATCH))
                 .hasMessageContaining("unexpected key(s) [head.weight]");
 
         List<Tensor> twice = new java.util.ArrayList<>(ckpt0.values());
         twice.add(ckpt0.get("fc1.bias"));
         assertThatThrownBy(() -> cnn.loadStateDict(twice))
-                .isInstanceOf(ScoringException.class).hasMessageContaining("'fc1.bias' twice");
+                .isInstanceOf(SouperException.class).hasMessageContaining("'fc1.bias' twice");
     }
 
     @Test
@@ -176,7 +177,7 @@ class ScorerTest {
         Map<String, Tensor> wrong = new LinkedHashMap<>(ckpt0);
         wrong.put("fc2.bias", f32("fc2.bias", new long[] {11}, new float[11]));
         assertThatThrownBy(() -> cnn.loadStateDict(wrong))
-                .isInstanceOfSatisfying(ScoringException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(ScoringErrorCode.SHAPE_MISMATCH))
                 .hasMessageContaining("'fc2.bias'").hasMessageContaining("[11]").hasMessageContaining("[10]");
     }
@@ -187,7 +188,7 @@ class ScorerTest {
         ByteBuffer ints = ByteBuffer.allocate(10 * 8).order(ByteOrder.LITTLE_ENDIAN);
         wrong.put("fc2.bias", new Tensor("fc2.bias", DType.I64, new long[] {10}, ints));
         assertThatThrownBy(() -> cnn.loadStateDict(wrong))
-                .isInstanceOfSatisfying(ScoringException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(ScoringErrorCode.DTYPE_MISMATCH))
                 .hasMessageContaining("'fc2.bias'").hasMessageContaining("I64");
     }
@@ -202,7 +203,7 @@ class ScorerTest {
             Map<String, Tensor> poisoned = new LinkedHashMap<>(ckpt1);
             poisoned.put("fc1.weight", withValue(ckpt1.get("fc1.weight"), 12345, bad));
             assertThatThrownBy(() -> cnn.loadStateDict(poisoned))
-                    .isInstanceOfSatisfying(ScoringException.class,
+                    .isInstanceOfSatisfying(SouperException.class,
                             e -> assertThat(e.code()).isEqualTo(ScoringErrorCode.NON_FINITE_WEIGHTS))
                     .hasMessageContaining("'fc1.weight'").hasMessageContaining("1 NaN or infinite");
         }
@@ -212,7 +213,7 @@ class ScorerTest {
         big.putDouble(3 * 8, 1e300).rewind();
         huge.put("fc2.bias", new Tensor("fc2.bias", DType.F64, new long[] {10}, big));
         assertThatThrownBy(() -> cnn.loadStateDict(huge))
-                .isInstanceOf(ScoringException.class).hasMessageContaining("NON_FINITE_WEIGHTS")
+                .isInstanceOf(SouperException.class).hasMessageContaining("NON_FINITE_WEIGHTS")
                 .hasMessageContaining("after conversion from F64 to F32");
 
         // Nothing of the refused checkpoints was copied: ckpt0 still scores as before.
@@ -224,7 +225,7 @@ class ScorerTest {
     void imagesOfTheWrongShapeAreAnInputMismatch() {
         LabeledImages wrong = new LabeledImages("wrong", new float[2 * 3 * 28 * 28], new int[] {0, 1}, 3, 28, 28);
         assertThatThrownBy(() -> new Scorer(cnn).score(wrong))
-                .isInstanceOfSatisfying(ScoringException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(ScoringErrorCode.INPUT_MISMATCH))
                 .hasMessageContaining("(2, 3, 28, 28)");
     }
@@ -235,7 +236,7 @@ class ScorerTest {
         LabeledImages slice = data.slice("two", 0, 2);
         LabeledImages bad = new LabeledImages("bad", slice.inputs(), new int[] {3, 10}, 1, 28, 28);
         assertThatThrownBy(() -> new Scorer(cnn).score(bad))
-                .isInstanceOfSatisfying(ScoringException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(ScoringErrorCode.LABEL_OUT_OF_RANGE))
                 .hasMessageContaining("label 10");
     }
@@ -244,10 +245,10 @@ class ScorerTest {
     void aFileThatIsNotTorchScriptIsRefused() throws IOException {
         Path notZip = Files.writeString(tmp.resolve("model.pt"), "not a model");
         assertThatThrownBy(() -> TorchScriptArchitecture.load(notZip, Device.cpu()))
-                .isInstanceOfSatisfying(ScoringException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(ScoringErrorCode.BAD_ARCHITECTURE));
         assertThatThrownBy(() -> TorchScriptArchitecture.load(tmp.resolve("absent.pt"), Device.cpu()))
-                .isInstanceOfSatisfying(ScoringException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(ScoringErrorCode.FILE_NOT_FOUND));
     }
 

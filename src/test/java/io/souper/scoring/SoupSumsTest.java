@@ -1,13 +1,12 @@
 package io.souper.scoring;
 
 import io.souper.checkpoint.CheckpointErrorCode;
-import io.souper.checkpoint.CheckpointException;
+import io.souper.errors.SouperException;
 import io.souper.checkpoint.DType;
 import io.souper.checkpoint.SafetensorsWriter;
 import io.souper.checkpoint.Sha256;
 import io.souper.checkpoint.Tensor;
 import io.souper.checkpoint.WeightAverager;
-import io.souper.events.IngredientRef;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -121,7 +120,7 @@ class SoupSumsTest {
         ResolvedIngredient bad = new ResolvedIngredient(ref("x", garbage), garbage, Sha256.of(garbage));
 
         assertThatThrownBy(() -> average(sums, "s", List.of(a, bad), c))
-                .isInstanceOfSatisfying(CheckpointException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(CheckpointErrorCode.BAD_HEADER));
         assertThat(sums.cachedIngredients("s")).isEmpty();
         assertThat(directories()).isEmpty();
@@ -163,7 +162,7 @@ class SoupSumsTest {
         return new ResolvedIngredient(ref(id, file), file, Sha256.of(file));
     }
 
-    private static IngredientRef ref(String id, Path file) {
-        return IngredientRef.newBuilder().setCheckpointId(id).setUri(file.toUri().toString()).setSha256(null).build();
+    private static CheckpointRef ref(String id, Path file) {
+        return new CheckpointRef(id, file.toUri().toString(), null, Map.of());
     }
 }

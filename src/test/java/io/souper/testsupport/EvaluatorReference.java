@@ -22,27 +22,27 @@ import java.util.concurrent.TimeUnit;
  * run with Debian's /usr/bin/python3 and torch): correct counts of single checkpoints, weight means
  * and logit ensembles on IDX splits, and a digest of each mean's tensors.
  */
-final class EvaluatorReference {
+public final class EvaluatorReference {
 
-    static final Path SCRIPT = Path.of("src/test/resources/python/evaluator_reference.py").toAbsolutePath();
+    public static final Path SCRIPT = Path.of("src/test/resources/python/evaluator_reference.py").toAbsolutePath();
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ObjectNode spec = JSON.createObjectNode();
     private final ArrayNode splits = spec.putArray("splits");
     private final ArrayNode models = spec.putArray("models");
 
-    EvaluatorReference(Path architecture, Path idxDirectory) {
+    public EvaluatorReference(Path architecture, Path idxDirectory) {
         spec.put("arch", architecture.toAbsolutePath().toString());
         spec.put("dir", idxDirectory.toString());
     }
 
-    EvaluatorReference split(String name, String idxSplit, int from, int to, double mean, double std) {
+    public EvaluatorReference split(String name, String idxSplit, int from, int to, double mean, double std) {
         splits.addObject().put("name", name).put("split", idxSplit).put("start", from).put("end", to)
                 .put("mean", mean).put("std", std);
         return this;
     }
 
-    EvaluatorReference model(String name, String kind, List<Path> files) {
+    public EvaluatorReference model(String name, String kind, List<Path> files) {
         ObjectNode m = models.addObject().put("name", name).put("kind", kind);
         ArrayNode f = m.putArray("files");
         files.forEach(p -> f.add(p.toAbsolutePath().toString()));
@@ -50,7 +50,7 @@ final class EvaluatorReference {
     }
 
     /** {"correct": {model: {split: n}}, "meanTensorsSha256": {model: hex}} */
-    JsonNode run(Path workDir) {
+    public JsonNode run(Path workDir) {
         try {
             Path specFile = Files.createTempFile(workDir, "reference", ".json");
             Files.writeString(specFile, JSON.writeValueAsString(spec));
@@ -75,7 +75,7 @@ final class EvaluatorReference {
     }
 
     /** The same digest the script computes: for each tensor by name, the name then its bytes. */
-    static String tensorsSha256(Path safetensors) {
+    public static String tensorsSha256(Path safetensors) {
         MessageDigest digest = Sha256.newDigest();
         try (SafetensorsReader reader = SafetensorsReader.open(safetensors)) {
             for (String name : reader.names()) {
@@ -90,7 +90,7 @@ final class EvaluatorReference {
     }
 
     /** Three checkpoints trained briefly from the architecture's init (torch_reference.py make-checkpoints). */
-    static List<Path> makeCheckpoints(Path architecture, Path idxDirectory, Path out, int count) {
+    public static List<Path> makeCheckpoints(Path architecture, Path idxDirectory, Path out, int count) {
         TorchReference.run("make-checkpoints", "--arch", architecture.toAbsolutePath().toString(),
                 "--dir", idxDirectory.toString(), "--out", out.toAbsolutePath().toString(),
                 "--count", Integer.toString(count));
