@@ -60,14 +60,6 @@ public final class ArchitectureCache implements AutoCloseable {
         return loaded;
     }
 
-    public int size() {
-        return entries.size();
-    }
-
-    public Device device() {
-        return device;
-    }
-
     private static Key key(Path file) {
         try {
             Path real = file.toRealPath();

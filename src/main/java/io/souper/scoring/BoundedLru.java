@@ -46,19 +46,4 @@ final class BoundedLru<K, V> {
             onEvict.accept(key, removed);
         }
     }
-
-    int size() {
-        return entries.size();
-    }
-
-    int capacity() {
-        return capacity;
-    }
-
-    void clear() {
-        for (Map.Entry<K, V> e : entries.entrySet()) {
-            onEvict.accept(e.getKey(), e.getValue());
-        }
-        entries.clear();
-    }
 }

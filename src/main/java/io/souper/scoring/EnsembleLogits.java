@@ -40,10 +40,6 @@ public final class EnsembleLogits {
         members++;
     }
 
-    public int members() {
-        return members;
-    }
-
     /** Accuracy of the mean logits; its logits are the mean, rounded to float. */
     public ScoreResult result() {
         if (members == 0) {

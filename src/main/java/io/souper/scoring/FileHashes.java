@@ -21,7 +21,6 @@ final class FileHashes {
     }
 
     private final BoundedLru<Key, String> memo;
-    private long filesHashed;
 
     FileHashes(int capacity) {
         this.memo = new BoundedLru<>(capacity, (k, v) -> { });
@@ -32,7 +31,6 @@ final class FileHashes {
         Key key = key(file);
         return memo.get(key).orElseGet(() -> {
             String sha = Sha256.of(key.realPath());
-            filesHashed++;
             memo.put(key, sha);
             return sha;
         });
@@ -47,11 +45,6 @@ final class FileHashes {
                     file + ": sha256 is " + got + ", but the event announced " + want);
         }
         return got;
-    }
-
-    /** How many times a file was actually read to hash it (memo misses). */
-    long filesHashed() {
-        return filesHashed;
     }
 
     private static Key key(Path file) {

@@ -21,10 +21,6 @@ public record ScoreResult(String split, long correct, long total, int classes, f
         return total == 0 ? 0.0 : (double) correct / total;
     }
 
-    public boolean hasLogits() {
-        return logits != null;
-    }
-
     /** A copy of the logits, or null if they were not kept. */
     @Override
     public float[] logits() {
@@ -34,15 +30,6 @@ public record ScoreResult(String split, long correct, long total, int classes, f
     /** The logits without copying; callers in this package promise not to write. */
     float[] logitsView() {
         return logits;
-    }
-
-    public double imagesPerSecond() {
-        return elapsedNanos <= 0 ? Double.NaN : total * 1e9 / elapsedNanos;
-    }
-
-    /** The same result without its logits (cheap to keep around). */
-    public ScoreResult withoutLogits() {
-        return logits == null ? this : new ScoreResult(split, correct, total, classes, null, elapsedNanos);
     }
 
     @Override

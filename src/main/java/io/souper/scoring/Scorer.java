@@ -10,11 +10,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
-import io.souper.checkpoint.Tensor;
 import io.souper.data.LabeledImages;
 import java.nio.FloatBuffer;
-import java.util.List;
-import java.util.Map;
 
 /**
  * Top-1 accuracy of the weights currently in a {@link TorchScriptArchitecture} on a labelled
@@ -33,10 +30,6 @@ public final class Scorer {
     private final TorchScriptArchitecture architecture;
     private final int batchSize;
 
-    public Scorer(TorchScriptArchitecture architecture) {
-        this(architecture, DEFAULT_BATCH_SIZE);
-    }
-
     public Scorer(TorchScriptArchitecture architecture, int batchSize) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
@@ -49,10 +42,6 @@ public final class Scorer {
         return architecture;
     }
 
-    public int batchSize() {
-        return batchSize;
-    }
-
     /** Accuracy of the current weights; logits are not kept. */
     public ScoreResult score(LabeledImages data) {
         return run(data, false);
@@ -61,36 +50,6 @@ public final class Scorer {
     /** Accuracy of the current weights, keeping the logits (for ensembles and cross-checks). */
     public ScoreResult scoreWithLogits(LabeledImages data) {
         return run(data, true);
-    }
-
-    /** Loads {@code stateDict} into the architecture (replacing its weights), then scores it. */
-    public ScoreResult score(Map<String, Tensor> stateDict, LabeledImages data) {
-        architecture.loadStateDict(stateDict);
-        return score(data);
-    }
-
-    /**
-     * The ensemble baseline: loads each state dict in turn, scores it with logits and returns
-     * the accuracy of the mean logits (whose logits it carries). Leaves the last state dict
-     * loaded.
-     */
-    public ScoreResult ensembleAccuracy(List<? extends Map<String, Tensor>> stateDicts, LabeledImages data) {
-        if (stateDicts.isEmpty()) {
-            throw new IllegalArgumentException("an ensemble needs at least one state dict");
-        }
-        long start = System.nanoTime();
-        EnsembleLogits ensemble = null;
-        for (Map<String, Tensor> stateDict : stateDicts) {
-            architecture.loadStateDict(stateDict);
-            ScoreResult member = scoreWithLogits(data);
-            if (ensemble == null) {
-                ensemble = new EnsembleLogits(data.name(), data.labels(), member.classes());
-            }
-            ensemble.add(member);
-        }
-        ScoreResult mean = ensemble.result();
-        return new ScoreResult(mean.split(), mean.correct(), mean.total(), mean.classes(), mean.logitsView(),
-                System.nanoTime() - start);
     }
 
     private ScoreResult run(LabeledImages data, boolean keepLogits) {

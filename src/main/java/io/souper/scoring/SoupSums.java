@@ -136,11 +136,6 @@ final class SoupSums {
         return new Stats(hits, extensions, rebuilds, checkpointsRead);
     }
 
-    /** The ingredient ids of the soup's cached sum, if it has one in memory. */
-    Optional<List<String>> cachedIngredients(String soupId) {
-        return entries.get(soupId).map(e -> e.sum().ingredientIds());
-    }
-
     private Optional<Entry> loadFromDisk(String soupId) {
         Path dir = dirOf(soupId);
         Path sumFile = dir.resolve(SUM_FILE);

@@ -26,7 +26,6 @@ final class SplitCache {
     private final List<Path> roots;
     private final List<Path> realRoots;
     private final BoundedLru<String, LabeledImages> splits;
-    private long loads;
 
     SplitCache(List<Path> roots, int capacity) {
         this.roots = roots.stream().map(p -> p.toAbsolutePath().normalize()).toList();
@@ -45,15 +44,9 @@ final class SplitCache {
     LabeledImages get(String uri) {
         return splits.get(uri).orElseGet(() -> {
             LabeledImages loaded = DatasetLoader.load(checked(uri));
-            loads++;
             splits.put(uri, loaded);
             return loaded;
         });
-    }
-
-    /** How many splits were read from disk (cache misses). */
-    long loads() {
-        return loads;
     }
 
     private DatasetUri checked(String uri) {

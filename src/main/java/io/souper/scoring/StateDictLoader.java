@@ -39,16 +39,6 @@ final class StateDictLoader {
     private StateDictLoader() {
     }
 
-    static Map<String, Tensor> byName(Iterable<Tensor> tensors) {
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (Tensor t : tensors) {
-            if (out.put(t.name(), t) != null) {
-                throw new SouperException(ScoringErrorCode.KEY_MISMATCH, "state dict holds '" + t.name() + "' twice");
-            }
-        }
-        return out;
-    }
-
     static void apply(TorchScriptArchitecture architecture, Map<String, Tensor> stateDict) {
         checkKeys(architecture, stateDict);
         boolean grad = JniUtils.isGradMode();

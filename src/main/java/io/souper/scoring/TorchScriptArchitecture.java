@@ -168,11 +168,6 @@ public final class TorchScriptArchitecture implements AutoCloseable {
         StateDictLoader.apply(this, stateDict);
     }
 
-    /** Same as {@link #loadStateDict(Map)}; a name that occurs twice is a KEY_MISMATCH. */
-    public void loadStateDict(Iterable<Tensor> stateDict) {
-        loadStateDict(StateDictLoader.byName(stateDict));
-    }
-
     /**
      * Loads every tensor of an open safetensors file (memory-mapped, so no heap is spent);
      * the reader must stay open during the call.
@@ -190,18 +185,6 @@ public final class TorchScriptArchitecture implements AutoCloseable {
         return tensors;
     }
 
-    public List<String> parameterNames() {
-        List<String> out = new ArrayList<>();
-        tensors.values().stream().filter(t -> !t.buffer()).forEach(t -> out.add(t.name()));
-        return out;
-    }
-
-    public List<String> bufferNames() {
-        List<String> out = new ArrayList<>();
-        tensors.values().stream().filter(ArchitectureTensor::buffer).forEach(t -> out.add(t.name()));
-        return out;
-    }
-
     /** Whether the file exports {@value #BUFFERS_METHOD}() (so checkpoints may carry buffers). */
     public boolean exportsBuffers() {
         return exportsBuffers;
@@ -209,10 +192,6 @@ public final class TorchScriptArchitecture implements AutoCloseable {
 
     public Path file() {
         return file;
-    }
-
-    public Device device() {
-        return device;
     }
 
     /** False after a load that failed half-way: the module then holds a mix of two checkpoints. */

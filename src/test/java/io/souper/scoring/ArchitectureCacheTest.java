@@ -31,7 +31,6 @@ class ArchitectureCacheTest {
 
             TorchScriptArchitecture second = cache.get(b);
             assertThat(second).isNotSameAs(first);
-            assertThat(cache.size()).isEqualTo(1);
             // The evicted architecture was closed (its native model freed).
             assertThatThrownBy(() -> first.loadStateDict(Map.of())).isInstanceOf(IllegalStateException.class);
 
@@ -39,7 +38,9 @@ class ArchitectureCacheTest {
             Files.setLastModifiedTime(b, FileTime.fromMillis(Files.getLastModifiedTime(b).toMillis() + 5000));
             TorchScriptArchitecture reloaded = cache.get(b);
             assertThat(reloaded).isNotSameAs(second);
-            assertThat(cache.size()).isEqualTo(1);
+            assertThat(cache.get(b)).as("the new file is cached in turn").isSameAs(reloaded);
+            // the replaced file's architecture was closed, not leaked
+            assertThatThrownBy(() -> second.loadStateDict(Map.of())).isInstanceOf(IllegalStateException.class);
         }
         assertThatThrownBy(() -> new ArchitectureCache(Device.cpu(), 2).get(tmp.resolve("absent.pt")))
                 .isInstanceOfSatisfying(SouperException.class,

@@ -55,12 +55,13 @@ class BatchNormBuffersTest {
 
         try (TorchScriptArchitecture bn = TorchScriptArchitecture.load(tmp.resolve("bn.pt"), Device.cpu())) {
             assertThat(bn.exportsBuffers()).isTrue();
-            assertThat(bn.bufferNames()).containsExactly("features.1.num_batches_tracked",
+            assertThat(bn.stateDictTensors().values().stream().filter(ArchitectureTensor::buffer)
+                    .map(ArchitectureTensor::name)).containsExactly("features.1.num_batches_tracked",
                     "features.1.running_mean", "features.1.running_var");
             assertThat(bn.stateDictTensors().get("features.1.num_batches_tracked").dtype()).isEqualTo(DType.I64);
 
             bn.loadStateDict(state);
-            ScoreResult result = new Scorer(bn).scoreWithLogits(data);
+            ScoreResult result = new Scorer(bn, Scorer.DEFAULT_BATCH_SIZE).scoreWithLogits(data);
             assertThat(result.correct()).isEqualTo(ref.get("correct").get(0).asLong());
             float[] actual = result.logits();
             for (int i = 0; i < expected.length; i++) {
@@ -74,7 +75,7 @@ class BatchNormBuffersTest {
             initStats.put("features.1.running_var", ScorerTest.f32("features.1.running_var", new long[] {4},
                     1f, 1f, 1f, 1f));
             bn.loadStateDict(initStats);
-            float[] withInitStats = new Scorer(bn).scoreWithLogits(data).logits();
+            float[] withInitStats = new Scorer(bn, Scorer.DEFAULT_BATCH_SIZE).scoreWithLogits(data).logits();
             assertThat(Math.abs(withInitStats[0] - expected[0]) + Math.abs(withInitStats[1] - expected[1]))
                     .isGreaterThan(1e-3f);
 
@@ -84,7 +85,7 @@ class BatchNormBuffersTest {
             i32Counter.put("features.1.num_batches_tracked",
                     new Tensor("features.1.num_batches_tracked", DType.I32, new long[0], five));
             bn.loadStateDict(i32Counter);
-            assertThat(new Scorer(bn).scoreWithLogits(data).logits()).isEqualTo(actual);
+            assertThat(new Scorer(bn, Scorer.DEFAULT_BATCH_SIZE).scoreWithLogits(data).logits()).isEqualTo(actual);
         }
     }
 
