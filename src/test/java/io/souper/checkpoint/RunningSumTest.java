@@ -19,10 +19,9 @@ class RunningSumTest {
     @TempDir
     Path dir;
 
+    /** All inputs in one pass of the accumulator: what a sum extended one by one must reproduce. */
     private static byte[] averageFromScratch(List<Path> inputs) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        new WeightAverager().average(inputs, out);
-        return out.toByteArray();
+        return TestTensors.averageInOnePass(inputs, ChunkedAccumulator.DEFAULT_CHUNK_ELEMENTS);
     }
 
     private static byte[] averageWith(RunningSum sum, Path candidate) {

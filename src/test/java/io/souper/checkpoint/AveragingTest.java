@@ -6,7 +6,6 @@ import static io.souper.checkpoint.TestTensors.shape;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,7 +14,11 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class WeightAveragerTest {
+/**
+ * The uniform soup as the evaluator builds it: a {@link RunningSum} of the soup's ingredients
+ * averaged with the checkpoint tried (see {@link TestTensors#average}).
+ */
+class AveragingTest {
 
     @TempDir
     Path dir;
@@ -24,10 +27,8 @@ class WeightAveragerTest {
         return TestTensors.writeModel(dir, name, List.of(tensors));
     }
 
-    private byte[] average(WeightAverager averager, List<Path> inputs) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        averager.average(inputs, out);
-        return out.toByteArray();
+    private byte[] average(List<Path> inputs) {
+        return TestTensors.average(dir, inputs);
     }
 
     private SafetensorsReader readBack(byte[] bytes) throws Exception {
@@ -47,7 +48,7 @@ class WeightAveragerTest {
                 TestTensors.i64("steps", shape(2), 11, -4), TestTensors.i32("i", shape(1), 8),
                 TestTensors.bytes("u", DType.U8, shape(1), 254), TestTensors.bytes("mask", DType.BOOL, shape(2), 1, 0));
 
-        try (SafetensorsReader avg = readBack(average(new WeightAverager(), List.of(a, b)))) {
+        try (SafetensorsReader avg = readBack(average(List.of(a, b)))) {
             assertThat(TestTensors.floatsOf(avg.load("w"))).containsExactly(1.5f, 3f, (float) ((0.1f + (double) 0.2f) / 2));
             assertThat(avg.load("d").data().getDouble(0)).isEqualTo(1.5);
             assertThat(HalfFloats.f16ToDouble(avg.load("h").data().getShort(0))).isEqualTo(1.5);
@@ -63,18 +64,16 @@ class WeightAveragerTest {
     }
 
     @Test
-    void theSameInputsAlwaysGiveTheSameBytesWhateverTheChunkingOrReadMode() {
+    void theSameInputsAlwaysGiveTheSameBytesWhateverTheChunkingOrTheWayTheSumWasBuilt() {
         List<Path> inputs = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             inputs.add(TestTensors.writeModel(dir, "m" + i, TestTensors.randomModel(100 + i)));
         }
-        byte[] reference = average(new WeightAverager(), inputs);
-        assertThat(average(new WeightAverager(), inputs)).isEqualTo(reference);
-        for (int chunk : new int[] {1, 7, 64}) {
-            for (WeightAverager.ReadMode mode : WeightAverager.ReadMode.values()) {
-                assertThat(average(new WeightAverager(chunk, mode), inputs)).as("chunk %d %s", chunk, mode)
-                        .isEqualTo(reference);
-            }
+        byte[] reference = average(inputs);
+        assertThat(average(inputs)).isEqualTo(reference);
+        for (int chunk : new int[] {1, 7, 64, ChunkedAccumulator.DEFAULT_CHUNK_ELEMENTS}) {
+            assertThat(TestTensors.averageInOnePass(inputs, chunk)).as("one pass, chunk %d", chunk)
+                    .isEqualTo(reference);
         }
     }
 
@@ -82,7 +81,7 @@ class WeightAveragerTest {
     void averagingOneCheckpointReproducesItsTensors() throws Exception {
         List<Tensor> model = TestTensors.randomModel(5);
         Path only = TestTensors.writeModel(dir, "only", model);
-        try (SafetensorsReader avg = readBack(average(new WeightAverager(), List.of(only)))) {
+        try (SafetensorsReader avg = readBack(average(List.of(only)))) {
             for (Tensor t : model) {
                 assertThat(avg.load(t.name())).isEqualTo(t);
             }
@@ -97,15 +96,15 @@ class WeightAveragerTest {
         Path reshaped = model("reshaped", f32("w", shape(1, 2), 1, 2), f32("v", shape(1), 1));
         Path retyped = model("retyped", f32("w", shape(2), 1, 2), TestTensors.f64("v", shape(1), 1));
 
-        assertThatThrownBy(() -> average(new WeightAverager(), List.of(a, missing)))
+        assertThatThrownBy(() -> average(List.of(a, missing)))
                 .isInstanceOfSatisfying(SouperException.class, e -> assertThat(e.code()).isEqualTo(CheckpointErrorCode.KEY_MISMATCH))
                 .hasMessageContaining("missing 'v'").hasMessageContaining(missing.toString());
-        assertThatThrownBy(() -> average(new WeightAverager(), List.of(a, extra)))
+        assertThatThrownBy(() -> average(List.of(a, extra)))
                 .hasMessageContaining("unexpected 'x'");
-        assertThatThrownBy(() -> average(new WeightAverager(), List.of(a, reshaped)))
+        assertThatThrownBy(() -> average(List.of(a, reshaped)))
                 .isInstanceOfSatisfying(SouperException.class, e -> assertThat(e.code()).isEqualTo(CheckpointErrorCode.SHAPE_MISMATCH))
                 .hasMessageContaining("tensor 'w' has shape [1, 2]");
-        assertThatThrownBy(() -> average(new WeightAverager(), List.of(a, retyped)))
+        assertThatThrownBy(() -> average(List.of(a, retyped)))
                 .isInstanceOfSatisfying(SouperException.class, e -> assertThat(e.code()).isEqualTo(CheckpointErrorCode.DTYPE_MISMATCH))
                 .hasMessageContaining("tensor 'v' is F64");
     }
@@ -116,13 +115,13 @@ class WeightAveragerTest {
         Path nan = model("nan", f32("w", shape(3), 1, Float.NaN, 3));
         Path inf = model("inf", TestTensors.half("w", DType.F16, shape(2), (short) 0x3c00, (short) 0xfc00));
         Path halfGood = model("halfgood", TestTensors.half("w", DType.F16, shape(2), (short) 0x3c00, (short) 0x3c00));
-        assertThatThrownBy(() -> average(new WeightAverager(), List.of(good, nan)))
+        assertThatThrownBy(() -> average(List.of(good, nan)))
                 .isInstanceOfSatisfying(SouperException.class, e -> assertThat(e.code()).isEqualTo(CheckpointErrorCode.NON_FINITE_WEIGHTS))
                 .hasMessageContaining(nan + ": tensor 'w' has NaN at element 1");
-        assertThatThrownBy(() -> average(new WeightAverager(), List.of(halfGood, inf)))
+        assertThatThrownBy(() -> average(List.of(halfGood, inf)))
                 .hasMessageContaining(inf + ": tensor 'w' has -Infinity at element 1");
         Path huge = model("huge", TestTensors.f64("w", shape(1), Double.MAX_VALUE));
-        assertThatThrownBy(() -> average(new WeightAverager(), List.of(huge, huge)))
+        assertThatThrownBy(() -> average(List.of(huge, huge)))
                 .isInstanceOfSatisfying(SouperException.class, e -> assertThat(e.code()).isEqualTo(CheckpointErrorCode.NON_FINITE_WEIGHTS))
                 .hasMessageContaining("fp64 sum of tensor 'w' overflows");
     }
@@ -130,12 +129,13 @@ class WeightAveragerTest {
     @Test
     void integerSumsThatOverflowAreRefused() {
         Path big = model("big", TestTensors.i64("n", shape(1), Long.MAX_VALUE));
-        assertThatThrownBy(() -> average(new WeightAverager(), List.of(big, big)))
+        assertThatThrownBy(() -> average(List.of(big, big)))
                 .isInstanceOfSatisfying(SouperException.class, e -> assertThat(e.code()).isEqualTo(CheckpointErrorCode.INTEGER_OVERFLOW));
     }
 
     @Test
     void bigTensorsAveragedInManyChunksMatchAPlainLoop() throws Exception {
+        // the accumulator's loop with a chunk that divides nothing, against a plain loop in double
         Random random = new Random(11);
         float[][] values = new float[3][];
         List<Path> inputs = new ArrayList<>();
@@ -143,7 +143,7 @@ class WeightAveragerTest {
             values[m] = TestTensors.randomFloats(random, 10_000);
             inputs.add(model("big" + m, f32("w", shape(100, 100), values[m])));
         }
-        try (SafetensorsReader avg = readBack(average(new WeightAverager(333, WeightAverager.ReadMode.POSITIONAL), inputs))) {
+        try (SafetensorsReader avg = readBack(TestTensors.averageInOnePass(inputs, 333))) {
             float[] got = TestTensors.floatsOf(avg.load("w"));
             for (int i = 0; i < got.length; i++) {
                 double sum = 0;
