@@ -18,7 +18,7 @@ import java.util.Map;
  * the capacity are closed. Not thread-safe, like the architectures it holds: one per
  * evaluator thread.
  */
-public final class ArchitectureCache implements AutoCloseable {
+final class ArchitectureCache implements AutoCloseable {
 
     private record Key(Path realPath, long size, long modifiedMillis) {
     }
@@ -27,7 +27,7 @@ public final class ArchitectureCache implements AutoCloseable {
     private final int capacity;
     private final LinkedHashMap<Key, TorchScriptArchitecture> entries = new LinkedHashMap<>(16, 0.75f, true);
 
-    public ArchitectureCache(Device device, int capacity) {
+    ArchitectureCache(Device device, int capacity) {
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity must be positive, got " + capacity);
         }
@@ -36,7 +36,7 @@ public final class ArchitectureCache implements AutoCloseable {
     }
 
     /** The architecture in {@code file}, loaded now or earlier. */
-    public TorchScriptArchitecture get(Path file) {
+    TorchScriptArchitecture get(Path file) {
         Key key = key(file);
         TorchScriptArchitecture cached = entries.get(key);
         if (cached != null) {

@@ -6,7 +6,7 @@ package io.souper.scoring;
  * order models are added in beyond the last bits, and memory is one {@code n x classes} array
  * whatever the number of models.
  */
-public final class EnsembleLogits {
+final class EnsembleLogits {
 
     private final String split;
     private final int[] labels;
@@ -14,7 +14,7 @@ public final class EnsembleLogits {
     private final double[] sum;
     private int members;
 
-    public EnsembleLogits(String split, int[] labels, int classes) {
+    EnsembleLogits(String split, int[] labels, int classes) {
         if (classes < 1) {
             throw new IllegalArgumentException("classes must be positive, got " + classes);
         }
@@ -25,7 +25,7 @@ public final class EnsembleLogits {
     }
 
     /** Adds one model's result, which must have been scored with logits on the same split. */
-    public void add(ScoreResult result) {
+    void add(ScoreResult result) {
         float[] logits = result.logitsView();
         if (logits == null) {
             throw new IllegalArgumentException("result for " + result.split() + " was scored without logits");
@@ -41,7 +41,7 @@ public final class EnsembleLogits {
     }
 
     /** Accuracy of the mean logits; its logits are the mean, rounded to float. */
-    public ScoreResult result() {
+    ScoreResult result() {
         if (members == 0) {
             throw new IllegalStateException("an ensemble of no models has no accuracy");
         }
