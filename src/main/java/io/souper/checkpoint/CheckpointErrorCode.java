@@ -1,6 +1,12 @@
 package io.souper.checkpoint;
 
 import io.souper.errors.ErrorCode;
+import io.souper.errors.SouperException;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 
 /**
  * Stable, machine-readable reasons why a checkpoint could not be used. The names are
@@ -36,5 +42,17 @@ public enum CheckpointErrorCode implements ErrorCode {
 
     public boolean retriable() {
         return retriable;
+    }
+
+    /** Maps an I/O failure on {@code file} to FILE_NOT_FOUND or the retriable IO_ERROR. */
+    static SouperException io(Path file, IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return new SouperException(FILE_NOT_FOUND, file + ": no such file", e);
+        }
+        return new SouperException(IO_ERROR, file + ": " + e, e);
+    }
+
+    static SouperException io(Path file, UncheckedIOException e) {
+        return io(file, e.getCause());
     }
 }

@@ -1,5 +1,6 @@
 package io.souper.checkpoint;
 
+import io.souper.errors.SouperException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -9,7 +10,7 @@ import java.util.Optional;
 /**
  * Where checkpoints and averaged artifacts live. URIs from events are untrusted: every
  * method refuses URIs outside the store (BAD_URI, URI_OUTSIDE_ROOTS). Errors are
- * {@link CheckpointException}s with a stable {@link CheckpointErrorCode}.
+ * {@link SouperException}s with a stable {@link CheckpointErrorCode}.
  * Implementations: {@link FileCheckpointStore} (file:// under configured roots);
  * an object store would return cached local copies from {@link #resolve}.
  */

@@ -1,7 +1,5 @@
 package io.souper.checkpoint;
 
-import java.util.Locale;
-
 /** Element types a checkpoint tensor may have, by their safetensors names. */
 public enum DType {
     F64(8), F32(4), F16(2), BF16(2), I64(8), I32(4), U8(1), BOOL(1);
@@ -18,15 +16,5 @@ public enum DType {
 
     public boolean isFloatingPoint() {
         return this == F64 || this == F32 || this == F16 || this == BF16;
-    }
-
-    /** Parses a safetensors dtype name; anything else is a clear error, never a guess. */
-    public static DType fromSafetensors(String name) {
-        try {
-            return valueOf(name.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unsupported safetensors dtype '" + name
-                    + "' (supported: F32, F16, BF16, F64, I64, I32, U8, BOOL)");
-        }
     }
 }

@@ -1,5 +1,6 @@
 package io.souper.checkpoint;
 
+import io.souper.errors.SouperException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -85,7 +86,7 @@ public final class FileCheckpointStore implements CheckpointStore {
         try {
             return Files.newInputStream(file);
         } catch (IOException e) {
-            throw CheckpointException.io(file, e);
+            throw CheckpointErrorCode.io(file, e);
         }
     }
 
@@ -128,7 +129,7 @@ public final class FileCheckpointStore implements CheckpointStore {
             }
             return new StoredArtifact(target.toUri().toString(), target, sha, size, reused);
         } catch (IOException e) {
-            throw CheckpointException.io(temp != null ? temp : artifactDir, e);
+            throw CheckpointErrorCode.io(temp != null ? temp : artifactDir, e);
         } finally {
             if (temp != null) {
                 try {
@@ -149,7 +150,7 @@ public final class FileCheckpointStore implements CheckpointStore {
                     ? Optional.of(new StoredArtifact(target.toUri().toString(), target, sha, Files.size(target), true))
                     : Optional.empty();
         } catch (IOException e) {
-            throw CheckpointException.io(target, e);
+            throw CheckpointErrorCode.io(target, e);
         }
     }
 
@@ -162,18 +163,18 @@ public final class FileCheckpointStore implements CheckpointStore {
         try {
             return Optional.of(JSON.readValue(file.toFile(), ArtifactManifest.class));
         } catch (IOException e) {
-            throw CheckpointException.io(file, e);
+            throw CheckpointErrorCode.io(file, e);
         }
     }
 
     @Override
     public void updateManifest(String sha256, ArtifactManifest manifest) {
-        StoredArtifact artifact = findArtifact(sha256).orElseThrow(() -> new CheckpointException(
+        StoredArtifact artifact = findArtifact(sha256).orElseThrow(() -> new SouperException(
                 CheckpointErrorCode.FILE_NOT_FOUND, "no artifact with sha256 " + sha256 + " in " + artifactDir));
         try {
             writeManifest(artifact.sha256(), artifact.sizeBytes(), manifest);
         } catch (IOException e) {
-            throw CheckpointException.io(manifestPath(artifact.sha256()), e);
+            throw CheckpointErrorCode.io(manifestPath(artifact.sha256()), e);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.souper.checkpoint;
 
+import io.souper.errors.SouperException;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -51,18 +52,18 @@ final class FileUriResolver {
         try {
             real = path.toRealPath();
         } catch (IOException e) {
-            throw new CheckpointException(CheckpointErrorCode.FILE_NOT_FOUND, uri + ": no such file (" + path + ")", e);
+            throw new SouperException(CheckpointErrorCode.FILE_NOT_FOUND, uri + ": no such file (" + path + ")", e);
         }
         requireInsideRealRoots(real, uri);
         if (!Files.isRegularFile(real)) {
-            throw new CheckpointException(CheckpointErrorCode.FILE_NOT_FOUND, uri + ": " + real + " is not a regular file");
+            throw new SouperException(CheckpointErrorCode.FILE_NOT_FOUND, uri + ": " + real + " is not a regular file");
         }
         return real;
     }
 
     void requireInsideRealRoots(Path real, String uri) {
         if (!underAny(real, realRoots)) {
-            throw new CheckpointException(CheckpointErrorCode.URI_OUTSIDE_ROOTS, uri + ": resolves through a symlink to "
+            throw new SouperException(CheckpointErrorCode.URI_OUTSIDE_ROOTS, uri + ": resolves through a symlink to "
                     + real + ", outside the checkpoint roots " + roots);
         }
     }
@@ -103,7 +104,7 @@ final class FileUriResolver {
         }
         Path resolved = Path.of(path);
         if (!underAny(resolved, roots) && !underAny(resolved, realRoots)) {
-            throw new CheckpointException(CheckpointErrorCode.URI_OUTSIDE_ROOTS, uri + ": " + resolved
+            throw new SouperException(CheckpointErrorCode.URI_OUTSIDE_ROOTS, uri + ": " + resolved
                     + " is outside the checkpoint roots " + roots);
         }
         return resolved;
@@ -118,7 +119,7 @@ final class FileUriResolver {
         return false;
     }
 
-    private static CheckpointException bad(String uri, String what) {
-        return new CheckpointException(CheckpointErrorCode.BAD_URI, uri + ": " + what);
+    private static SouperException bad(String uri, String what) {
+        return new SouperException(CheckpointErrorCode.BAD_URI, uri + ": " + what);
     }
 }

@@ -1,5 +1,6 @@
 package io.souper.checkpoint;
 
+import io.souper.errors.SouperException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -21,8 +22,15 @@ import java.util.TreeMap;
  * file: F64 for float tensors, I64 for integer ones, with the original dtypes and the
  * ingredient ids in its metadata. Trying a candidate then costs one checkpoint read:
  * {@link #averageWith} writes (sum + candidate) / (k + 1), and the result has exactly the
- * bytes {@link WeightAverager#average} gives for the ingredients followed by the
- * candidate, because both add in the same order from the same zero.
+ * bytes of averaging the ingredients followed by the candidate in one pass, because both
+ * add in the same order from the same zero (see {@link ChunkedAccumulator}).
+ *
+ * <p>The uniform soup: the element-wise mean of every tensor (parameters and buffers alike, as
+ * the paper's reference code does), accumulated in fp64 and rounded half-to-even to each
+ * tensor's own dtype (F32, F64, F16, BF16). Integer tensors (I64, I32, U8, BOOL, e.g.
+ * BatchNorm's num_batches_tracked) get floor(sum / n) in exact int64 arithmetic; for BOOL that
+ * is "true only if every input is true". The bytes are a function of the ordered list of
+ * inputs; callers add a soup's ingredients in the soup's own (join) order.
  *
  * <p>Immutable: {@link #add} writes a new file (atomically, via a temporary sibling) and
  * returns a new RunningSum, so a crash never leaves a half-updated sum behind.
@@ -32,6 +40,9 @@ public final class RunningSum {
     static final String FORMAT_KEY = "souper.running_sum";
     static final String INGREDIENTS_KEY = "souper.ingredients";
     static final String DTYPES_KEY = "souper.dtypes";
+
+    /** Metadata written into every average, so averages of the same ingredients match byte for byte. */
+    static final Map<String, String> OUTPUT_METADATA = Map.of("format", "pt");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -129,7 +140,7 @@ public final class RunningSum {
             Files.move(temp, newSumFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return new RunningSum(newSumFile, ids, logical);
         } catch (IOException e) {
-            throw CheckpointException.io(newSumFile, e);
+            throw CheckpointErrorCode.io(newSumFile, e);
         } finally {
             try {
                 Files.deleteIfExists(temp);
@@ -143,7 +154,7 @@ public final class RunningSum {
     public void averageWith(Path candidate, OutputStream out) {
         try (SafetensorsReader reader = SafetensorsReader.open(candidate)) {
             List<TensorSpec> logical = operandsFor(reader);
-            SafetensorsWriter writer = SafetensorsWriter.open(out, logical, WeightAverager.OUTPUT_METADATA);
+            SafetensorsWriter writer = SafetensorsWriter.open(out, logical, OUTPUT_METADATA);
             withOperands(reader, operands -> accumulator().mean(operands, logical, count() + 1L, writer));
             writer.finish();
         }
@@ -155,7 +166,7 @@ public final class RunningSum {
             throw new IllegalStateException("the empty running sum has no average");
         }
         try (SafetensorsReader sum = SafetensorsReader.open(file)) {
-            SafetensorsWriter writer = SafetensorsWriter.open(out, logicalSpecs, WeightAverager.OUTPUT_METADATA);
+            SafetensorsWriter writer = SafetensorsWriter.open(out, logicalSpecs, OUTPUT_METADATA);
             accumulator().mean(List.of(sum), logicalSpecs, count(), writer);
             writer.finish();
         }
@@ -170,7 +181,7 @@ public final class RunningSum {
     }
 
     private static ChunkedAccumulator accumulator() {
-        return new ChunkedAccumulator(ChunkedAccumulator.DEFAULT_CHUNK_ELEMENTS, WeightAverager.ReadMode.POSITIONAL);
+        return new ChunkedAccumulator(ChunkedAccumulator.DEFAULT_CHUNK_ELEMENTS);
     }
 
     private interface OperandsAction {
@@ -202,7 +213,7 @@ public final class RunningSum {
         return meta;
     }
 
-    private static CheckpointException bad(Path file, String what) {
-        return new CheckpointException(CheckpointErrorCode.BAD_HEADER, file + " " + what);
+    private static SouperException bad(Path file, String what) {
+        return new SouperException(CheckpointErrorCode.BAD_HEADER, file + " " + what);
     }
 }

@@ -1,5 +1,6 @@
 package io.souper.checkpoint;
 
+import io.souper.errors.SouperException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -211,7 +212,7 @@ final class SafetensorsHeader {
         return buffer.flip();
     }
 
-    static CheckpointException bad(Path file, String what) {
-        return new CheckpointException(CheckpointErrorCode.BAD_HEADER, file + ": " + what);
+    static SouperException bad(Path file, String what) {
+        return new SouperException(CheckpointErrorCode.BAD_HEADER, file + ": " + what);
     }
 }

@@ -1,5 +1,6 @@
 package io.souper.checkpoint;
 
+import io.souper.errors.SouperException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -35,19 +36,19 @@ public final class SafetensorsReader implements Closeable {
     /** Opens and validates {@code file}; a malformed file is a BAD_HEADER error naming it. */
     public static SafetensorsReader open(Path file) {
         if (Files.isDirectory(file)) { // Linux opens directories for reading; fail early and not as retriable I/O
-            throw new CheckpointException(CheckpointErrorCode.FILE_NOT_FOUND, file + ": is a directory, not a file");
+            throw new SouperException(CheckpointErrorCode.FILE_NOT_FOUND, file + ": is a directory, not a file");
         }
         FileChannel channel;
         try {
             channel = FileChannel.open(file, StandardOpenOption.READ);
         } catch (IOException e) {
-            throw CheckpointException.io(file, e);
+            throw CheckpointErrorCode.io(file, e);
         }
         try {
             return new SafetensorsReader(file, channel, SafetensorsHeader.read(file, channel));
         } catch (IOException e) {
             closeQuietly(channel);
-            throw CheckpointException.io(file, e);
+            throw CheckpointErrorCode.io(file, e);
         } catch (RuntimeException e) {
             closeQuietly(channel);
             throw e;
@@ -93,7 +94,7 @@ public final class SafetensorsReader implements Closeable {
         SafetensorsHeader.Entry e = entry(name);
         long length = e.end() - e.begin();
         if (length > Integer.MAX_VALUE) {
-            throw new CheckpointException(CheckpointErrorCode.BAD_HEADER, file + ": tensor '" + name + "' is "
+            throw new SouperException(CheckpointErrorCode.BAD_HEADER, file + ": tensor '" + name + "' is "
                     + length + " bytes, too large to map at once; read it in windows");
         }
         return new Tensor(name, e.spec().dtype(), e.spec().shape(), map(name, 0, (int) length));
@@ -108,7 +109,7 @@ public final class SafetensorsReader implements Closeable {
         try {
             return channel.map(FileChannel.MapMode.READ_ONLY, position, length).order(ByteOrder.LITTLE_ENDIAN);
         } catch (IOException e) {
-            throw CheckpointException.io(file, e);
+            throw CheckpointErrorCode.io(file, e);
         }
     }
 
@@ -120,13 +121,13 @@ public final class SafetensorsReader implements Closeable {
             while (destination.hasRemaining()) {
                 int n = channel.read(destination, at);
                 if (n < 0) {
-                    throw new CheckpointException(CheckpointErrorCode.BAD_HEADER,
+                    throw new SouperException(CheckpointErrorCode.BAD_HEADER,
                             file + ": file ended at offset " + at + " while reading tensor '" + name + "'");
                 }
                 at += n;
             }
         } catch (IOException e) {
-            throw CheckpointException.io(file, e);
+            throw CheckpointErrorCode.io(file, e);
         }
     }
 
@@ -153,7 +154,7 @@ public final class SafetensorsReader implements Closeable {
     private SafetensorsHeader.Entry entry(String name) {
         SafetensorsHeader.Entry e = header.entries.get(name);
         if (e == null) {
-            throw new CheckpointException(CheckpointErrorCode.KEY_MISMATCH, file + ": no tensor named '" + name + "'");
+            throw new SouperException(CheckpointErrorCode.KEY_MISMATCH, file + ": no tensor named '" + name + "'");
         }
         return e;
     }
@@ -163,7 +164,7 @@ public final class SafetensorsReader implements Closeable {
         try {
             channel.close();
         } catch (IOException e) {
-            throw CheckpointException.io(file, e);
+            throw CheckpointErrorCode.io(file, e);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.souper.checkpoint;
 
+import io.souper.errors.SouperException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -74,7 +75,7 @@ public final class SafetensorsWriter {
             }
             writer.finish();
         } catch (IOException e) {
-            throw CheckpointException.io(file, e);
+            throw CheckpointErrorCode.io(file, e);
         }
     }
 
@@ -128,7 +129,7 @@ public final class SafetensorsWriter {
         try {
             out.flush();
         } catch (IOException e) {
-            throw new CheckpointException(CheckpointErrorCode.IO_ERROR, "writing safetensors: " + e, e);
+            throw new SouperException(CheckpointErrorCode.IO_ERROR, "writing safetensors: " + e, e);
         }
     }
 
@@ -170,7 +171,7 @@ public final class SafetensorsWriter {
                 out.write(copyBuffer, 0, n);
             }
         } catch (IOException e) {
-            throw new CheckpointException(CheckpointErrorCode.IO_ERROR, "writing safetensors: " + e, e);
+            throw new SouperException(CheckpointErrorCode.IO_ERROR, "writing safetensors: " + e, e);
         }
     }
 

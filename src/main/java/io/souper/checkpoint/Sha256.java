@@ -1,5 +1,6 @@
 package io.souper.checkpoint;
 
+import io.souper.errors.SouperException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -36,7 +37,7 @@ public final class Sha256 {
                 digest.update(buffer, 0, n);
             }
         } catch (IOException e) {
-            throw CheckpointException.io(file, e);
+            throw CheckpointErrorCode.io(file, e);
         }
         return hex(digest.digest());
     }
@@ -49,7 +50,7 @@ public final class Sha256 {
     public static String normalise(String sha256) {
         String lower = sha256 == null ? "" : sha256.trim().toLowerCase(Locale.ROOT);
         if (!HEX64.matcher(lower).matches()) {
-            throw new CheckpointException(CheckpointErrorCode.HASH_MISMATCH,
+            throw new SouperException(CheckpointErrorCode.HASH_MISMATCH,
                     "expected sha256 '" + sha256 + "' is not 64 hex digits");
         }
         return lower;
@@ -60,7 +61,7 @@ public final class Sha256 {
         String want = normalise(expected);
         String got = of(file);
         if (!got.equals(want)) {
-            throw new CheckpointException(CheckpointErrorCode.HASH_MISMATCH,
+            throw new SouperException(CheckpointErrorCode.HASH_MISMATCH,
                     file + ": sha256 is " + got + ", expected " + want);
         }
     }

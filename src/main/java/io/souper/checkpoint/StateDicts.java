@@ -1,5 +1,6 @@
 package io.souper.checkpoint;
 
+import io.souper.errors.SouperException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -24,17 +25,17 @@ final class StateDicts {
         TreeSet<String> extra = new TreeSet<>(theirs.keySet());
         extra.removeAll(mine.keySet());
         if (!missing.isEmpty() || !extra.isEmpty()) {
-            throw new CheckpointException(CheckpointErrorCode.KEY_MISMATCH, otherFile + " does not have the tensors of "
+            throw new SouperException(CheckpointErrorCode.KEY_MISMATCH, otherFile + " does not have the tensors of "
                     + referenceFile + ": missing " + show(missing) + ", unexpected " + show(extra));
         }
         for (TensorSpec spec : mine.values()) {
             TensorSpec that = theirs.get(spec.name());
             if (spec.dtype() != that.dtype()) {
-                throw new CheckpointException(CheckpointErrorCode.DTYPE_MISMATCH, "tensor '" + spec.name() + "' is "
+                throw new SouperException(CheckpointErrorCode.DTYPE_MISMATCH, "tensor '" + spec.name() + "' is "
                         + that.dtype() + " in " + otherFile + " but " + spec.dtype() + " in " + referenceFile);
             }
             if (!spec.sameShape(that)) {
-                throw new CheckpointException(CheckpointErrorCode.SHAPE_MISMATCH, "tensor '" + spec.name()
+                throw new SouperException(CheckpointErrorCode.SHAPE_MISMATCH, "tensor '" + spec.name()
                         + "' has shape " + Arrays.toString(that.shape()) + " in " + otherFile + " but "
                         + Arrays.toString(spec.shape()) + " in " + referenceFile);
             }

@@ -2,7 +2,7 @@ package io.souper.cli;
 
 import io.souper.evaluator.EvaluatorService;
 import io.souper.evaluator.EvaluatorSettings;
-import io.souper.evaluator.Scorer;
+import io.souper.scoring.Scorer;
 import io.souper.kafka.SouperTopics;
 import io.souper.kafka.TopicNames;
 import io.souper.metrics.ConsumerLag;

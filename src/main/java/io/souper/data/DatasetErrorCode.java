@@ -1,6 +1,11 @@
 package io.souper.data;
 
 import io.souper.errors.ErrorCode;
+import io.souper.errors.SouperException;
+
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 
 /**
  * Stable, machine-readable reasons why a data split could not be loaded; the names are
@@ -24,5 +29,17 @@ public enum DatasetErrorCode implements ErrorCode {
 
     public boolean retriable() {
         return retriable;
+    }
+
+    /** Maps an I/O failure on {@code file} to FILE_NOT_FOUND or the retriable IO_ERROR. */
+    static SouperException io(Path file, IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return new SouperException(FILE_NOT_FOUND, file + ": no such file", e);
+        }
+        return new SouperException(IO_ERROR, file + ": " + e, e);
+    }
+
+    static SouperException bad(Path file, String what) {
+        return new SouperException(BAD_DATASET, file + ": " + what);
     }
 }

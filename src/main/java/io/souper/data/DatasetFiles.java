@@ -1,6 +1,7 @@
 package io.souper.data;
 
-import io.souper.checkpoint.CheckpointException;
+import io.souper.errors.SouperException;
+import io.souper.checkpoint.CheckpointErrorCode;
 import io.souper.checkpoint.DType;
 import io.souper.checkpoint.SafetensorsReader;
 import io.souper.checkpoint.SafetensorsWriter;
@@ -78,7 +79,7 @@ public final class DatasetFiles {
                 new Tensor(LABELS, DType.I64, new long[] {n}, labels));
         try {
             SafetensorsWriter.write(file, tensors, Map.of(NAME_KEY, data.name()));
-        } catch (CheckpointException e) {
+        } catch (SouperException e) {
             throw translate(file, e);
         }
     }
@@ -88,25 +89,25 @@ public final class DatasetFiles {
             return List.of(fileOrDirectory);
         }
         if (!Files.isDirectory(fileOrDirectory)) {
-            throw new DatasetException(DatasetErrorCode.FILE_NOT_FOUND, fileOrDirectory + ": no such file or directory");
+            throw new SouperException(DatasetErrorCode.FILE_NOT_FOUND, fileOrDirectory + ": no such file or directory");
         }
         try (Stream<Path> files = Files.list(fileOrDirectory)) {
             List<Path> shards = files.filter(p -> p.getFileName().toString().endsWith(EXTENSION))
                     .filter(Files::isRegularFile).sorted().toList();
             if (shards.isEmpty()) {
-                throw new DatasetException(DatasetErrorCode.FILE_NOT_FOUND, fileOrDirectory + ": no *" + EXTENSION
+                throw new SouperException(DatasetErrorCode.FILE_NOT_FOUND, fileOrDirectory + ": no *" + EXTENSION
                         + " shards in this directory");
             }
             return shards;
         } catch (IOException e) {
-            throw DatasetException.io(fileOrDirectory, e);
+            throw DatasetErrorCode.io(fileOrDirectory, e);
         }
     }
 
     private static LabeledImages readShard(Path file, PixelNormalisation override) {
         try (SafetensorsReader reader = SafetensorsReader.open(file)) {
             if (!reader.contains(INPUTS) || !reader.contains(LABELS)) {
-                throw DatasetException.bad(file, "a dataset file needs tensors '" + INPUTS + "' and '" + LABELS
+                throw DatasetErrorCode.bad(file, "a dataset file needs tensors '" + INPUTS + "' and '" + LABELS
                         + "', found " + reader.names());
             }
             TensorSpec in = reader.spec(INPUTS);
@@ -116,27 +117,27 @@ public final class DatasetFiles {
                 shape = new long[] {shape[0], 1, shape[1], shape[2]};
             }
             if (shape.length != 4 || lab.shape().length != 1) {
-                throw DatasetException.bad(file, "inputs must be [n, c, h, w] or [n, h, w] and labels [n], got "
+                throw DatasetErrorCode.bad(file, "inputs must be [n, c, h, w] or [n, h, w] and labels [n], got "
                         + in + " and " + lab);
             }
             if (shape[0] != lab.shape()[0]) {
-                throw DatasetException.bad(file, lab.shape()[0] + " labels for " + shape[0] + " images");
+                throw DatasetErrorCode.bad(file, lab.shape()[0] + " labels for " + shape[0] + " images");
             }
             // The reader has checked every declared size against the file; these checks keep the
             // casts below exact (a split of 0 images may declare any image shape).
             for (long d : shape) {
                 if (d > Integer.MAX_VALUE) {
-                    throw DatasetException.bad(file, "inputs of shape " + java.util.Arrays.toString(shape)
+                    throw DatasetErrorCode.bad(file, "inputs of shape " + java.util.Arrays.toString(shape)
                             + " have a dimension beyond 2^31");
                 }
             }
             long imagePlane = shape[2] * shape[3]; // each factor < 2^31: no overflow, nor below
             if (imagePlane > Integer.MAX_VALUE || shape[1] * imagePlane > Integer.MAX_VALUE - 16) {
-                throw DatasetException.bad(file, "images of " + shape[1] + "x" + shape[2] + "x" + shape[3]
+                throw DatasetErrorCode.bad(file, "images of " + shape[1] + "x" + shape[2] + "x" + shape[3]
                         + " values are too large");
             }
             if (in.byteSize() > Integer.MAX_VALUE - 16) {
-                throw DatasetException.bad(file, "inputs of " + in.byteSize() + " bytes: split it into shards");
+                throw DatasetErrorCode.bad(file, "inputs of " + in.byteSize() + " bytes: split it into shards");
             }
             int n = (int) shape[0];
             int c = (int) shape[1];
@@ -151,21 +152,21 @@ public final class DatasetFiles {
                     raw.get(pixels);
                     PixelNormalisation norm = override != null ? override : normalisation(file, reader.metadata());
                     if (norm.mean().length != 1 && norm.mean().length != c) {
-                        throw DatasetException.bad(file, "normalisation " + norm + " does not fit " + c + " channels");
+                        throw DatasetErrorCode.bad(file, "normalisation " + norm + " does not fit " + c + " channels");
                     }
                     norm.apply(pixels, 0, n, c, h * w, inputs, 0);
                 }
-                default -> throw DatasetException.bad(file, "inputs must be F32 (normalised) or U8 (pixels), got "
+                default -> throw DatasetErrorCode.bad(file, "inputs must be F32 (normalised) or U8 (pixels), got "
                         + in.dtype());
             }
             for (int i = 0; i < inputs.length; i++) {
                 if (!Float.isFinite(inputs[i])) {
-                    throw DatasetException.bad(file, "input value " + inputs[i] + " at flat index " + i);
+                    throw DatasetErrorCode.bad(file, "input value " + inputs[i] + " at flat index " + i);
                 }
             }
             int[] labels = labels(file, reader, lab, n);
             return new LabeledImages(stripExtension(file.getFileName().toString()), inputs, labels, c, h, w);
-        } catch (CheckpointException e) {
+        } catch (SouperException e) {
             throw translate(file, e);
         }
     }
@@ -178,10 +179,10 @@ public final class DatasetFiles {
                 case I64 -> raw.getLong(i * 8);
                 case I32 -> raw.getInt(i * 4);
                 case U8 -> raw.get(i) & 0xff;
-                default -> throw DatasetException.bad(file, "labels must be I64, I32 or U8, got " + spec.dtype());
+                default -> throw DatasetErrorCode.bad(file, "labels must be I64, I32 or U8, got " + spec.dtype());
             };
             if (y < 0 || y > Integer.MAX_VALUE) {
-                throw DatasetException.bad(file, "label " + y + " of image " + i + " is not a class index");
+                throw DatasetErrorCode.bad(file, "label " + y + " of image " + i + " is not a class index");
             }
             out[i] = (int) y;
         }
@@ -195,12 +196,12 @@ public final class DatasetFiles {
             return PixelNormalisation.FASHION_MNIST;
         }
         if (mean == null || std == null) {
-            throw DatasetException.bad(file, "metadata has only one of " + MEAN_KEY + " and " + STD_KEY);
+            throw DatasetErrorCode.bad(file, "metadata has only one of " + MEAN_KEY + " and " + STD_KEY);
         }
         try {
             return new PixelNormalisation(floats(mean), floats(std));
         } catch (IllegalArgumentException e) {
-            throw DatasetException.bad(file, "bad normalisation metadata: " + e.getMessage());
+            throw DatasetErrorCode.bad(file, "bad normalisation metadata: " + e.getMessage());
         }
     }
 
@@ -226,7 +227,7 @@ public final class DatasetFiles {
         long images = 0;
         for (LabeledImages p : parts) {
             if (p.channels() != first.channels() || p.height() != first.height() || p.width() != first.width()) {
-                throw new DatasetException(DatasetErrorCode.BAD_DATASET, "shard " + p.name() + " has images of "
+                throw new SouperException(DatasetErrorCode.BAD_DATASET, "shard " + p.name() + " has images of "
                         + p.channels() + "x" + p.height() + "x" + p.width() + ", shard " + first.name() + " of "
                         + first.channels() + "x" + first.height() + "x" + first.width());
             }
@@ -243,13 +244,17 @@ public final class DatasetFiles {
         return new LabeledImages(name, inputs, labels, first.channels(), first.height(), first.width());
     }
 
-    private static DatasetException translate(Path file, CheckpointException e) {
-        DatasetErrorCode code = switch (e.code()) {
+    /** A checkpoint-layer failure reading a dataset file is the data's problem; the data layer's own pass through. */
+    private static SouperException translate(Path file, SouperException e) {
+        if (!(e.code() instanceof CheckpointErrorCode checkpointCode)) {
+            return e;
+        }
+        DatasetErrorCode code = switch (checkpointCode) {
             case FILE_NOT_FOUND -> DatasetErrorCode.FILE_NOT_FOUND;
             case IO_ERROR -> DatasetErrorCode.IO_ERROR;
             default -> DatasetErrorCode.BAD_DATASET;
         };
-        return new DatasetException(code, file + ": " + e.getMessage(), e);
+        return new SouperException(code, file + ": " + e.getMessage(), e);
     }
 
     private static String stripExtension(String fileName) {

@@ -1,5 +1,6 @@
 package io.souper.data;
 
+import io.souper.errors.SouperException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
@@ -7,7 +8,7 @@ import java.nio.file.Path;
 /**
  * Loads a labelled split from a URI or path in any format Souper knows (see {@link DatasetUri}
  * for the scheme): IDX pairs and safetensors files or shard directories. Errors are
- * {@link DatasetException}s with a stable code and a message naming the file.
+ * {@link SouperException}s with a stable code and a message naming the file.
  */
 public final class DatasetLoader {
 
@@ -18,7 +19,7 @@ public final class DatasetLoader {
         try {
             return load(new URI(uri));
         } catch (URISyntaxException e) {
-            throw new DatasetException(DatasetErrorCode.BAD_URI, "'" + uri + "' is not a URI: " + e.getMessage(), e);
+            throw new SouperException(DatasetErrorCode.BAD_URI, "'" + uri + "' is not a URI: " + e.getMessage(), e);
         }
     }
 
@@ -45,7 +46,7 @@ public final class DatasetLoader {
             return all;
         }
         if (to > all.size()) {
-            throw new DatasetException(DatasetErrorCode.BAD_URI, where.uri() + ": range [" + where.from() + ", " + to
+            throw new SouperException(DatasetErrorCode.BAD_URI, where.uri() + ": range [" + where.from() + ", " + to
                     + ") is outside the " + all.size() + " images");
         }
         return all.slice(all.name() + "[" + where.from() + ":" + to + "]", where.from(), to);

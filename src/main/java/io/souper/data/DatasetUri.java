@@ -1,5 +1,6 @@
 package io.souper.data;
 
+import io.souper.errors.SouperException;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -119,14 +120,14 @@ public record DatasetUri(URI uri, Path path, DatasetFormat format, String split,
             }
             throw bad(uri, "directory without *.safetensors shards; for IDX files add ?split=train or ?split=t10k");
         }
-        throw new DatasetException(DatasetErrorCode.FILE_NOT_FOUND, path + ": no such file or directory (" + uri + ")");
+        throw new SouperException(DatasetErrorCode.FILE_NOT_FOUND, path + ": no such file or directory (" + uri + ")");
     }
 
     private static boolean containsShards(Path dir) {
         try (Stream<Path> files = Files.list(dir)) {
             return files.anyMatch(p -> p.getFileName().toString().endsWith(DatasetFiles.EXTENSION));
         } catch (java.io.IOException e) {
-            throw DatasetException.io(dir, e);
+            throw DatasetErrorCode.io(dir, e);
         }
     }
 
@@ -162,7 +163,7 @@ public record DatasetUri(URI uri, Path path, DatasetFormat format, String split,
         }
     }
 
-    private static DatasetException bad(URI uri, String what) {
-        return new DatasetException(DatasetErrorCode.BAD_URI, uri + ": " + what);
+    private static SouperException bad(URI uri, String what) {
+        return new SouperException(DatasetErrorCode.BAD_URI, uri + ": " + what);
     }
 }

@@ -1,5 +1,6 @@
 package io.souper.data;
 
+import io.souper.errors.SouperException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -41,20 +42,20 @@ public final class FashionMnist {
         IdxFile images = IdxFile.read(imagesFile);
         IdxFile labels = IdxFile.read(labelsFile);
         if (images.dims().length != 3) {
-            throw DatasetException.bad(imagesFile, "expected an IDX image file of shape [n, rows, cols], got "
+            throw DatasetErrorCode.bad(imagesFile, "expected an IDX image file of shape [n, rows, cols], got "
                     + Arrays.toString(images.dims()));
         }
         if (labels.dims().length != 1) {
-            throw DatasetException.bad(labelsFile, "expected an IDX label file of shape [n], got "
+            throw DatasetErrorCode.bad(labelsFile, "expected an IDX label file of shape [n], got "
                     + Arrays.toString(labels.dims()));
         }
         int n = images.dims()[0];
         if (labels.dims()[0] != n) {
-            throw DatasetException.bad(labelsFile, labels.dims()[0] + " labels for " + n + " images in " + imagesFile);
+            throw DatasetErrorCode.bad(labelsFile, labels.dims()[0] + " labels for " + n + " images in " + imagesFile);
         }
         int end = to < 0 ? n : to;
         if (from < 0 || from > end || end > n) {
-            throw new DatasetException(DatasetErrorCode.BAD_URI, "range [" + from + ", " + to + ") is outside the "
+            throw new SouperException(DatasetErrorCode.BAD_URI, "range [" + from + ", " + to + ") is outside the "
                     + n + " images of " + imagesFile);
         }
         int rows = images.dims()[1];
@@ -76,7 +77,7 @@ public final class FashionMnist {
         return switch (s) {
             case "train" -> "train";
             case "t10k", "test" -> "t10k";
-            default -> throw new DatasetException(DatasetErrorCode.BAD_URI,
+            default -> throw new SouperException(DatasetErrorCode.BAD_URI,
                     "unknown IDX split '" + split + "' (expected train, t10k or test)");
         };
     }
@@ -91,6 +92,6 @@ public final class FashionMnist {
         if (Files.isRegularFile(gz)) {
             return gz;
         }
-        throw new DatasetException(DatasetErrorCode.FILE_NOT_FOUND, "neither " + plain + " nor " + gz + " exists");
+        throw new SouperException(DatasetErrorCode.FILE_NOT_FOUND, "neither " + plain + " nor " + gz + " exists");
     }
 }

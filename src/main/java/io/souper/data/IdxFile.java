@@ -1,5 +1,6 @@
 package io.souper.data;
 
+import io.souper.errors.SouperException;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -27,27 +28,27 @@ record IdxFile(Path file, int[] dims, byte[] data) {
                     ? new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16) : raw);
             int magic = in.readInt();
             if ((magic >>> 16) != 0) {
-                throw DatasetException.bad(file, "not an IDX file (magic " + Integer.toHexString(magic) + ")");
+                throw DatasetErrorCode.bad(file, "not an IDX file (magic " + Integer.toHexString(magic) + ")");
             }
             int type = (magic >>> 8) & 0xff;
             int ndims = magic & 0xff;
             if (type != UNSIGNED_BYTE) {
-                throw DatasetException.bad(file, "IDX element type 0x" + Integer.toHexString(type)
+                throw DatasetErrorCode.bad(file, "IDX element type 0x" + Integer.toHexString(type)
                         + " is not supported (only unsigned bytes, 0x08)");
             }
             if (ndims < 1 || ndims > 4) {
-                throw DatasetException.bad(file, "IDX file with " + ndims + " dimensions");
+                throw DatasetErrorCode.bad(file, "IDX file with " + ndims + " dimensions");
             }
             int[] dims = new int[ndims];
             long count = 1;
             for (int i = 0; i < ndims; i++) {
                 dims[i] = in.readInt();
                 if (dims[i] < 0) {
-                    throw DatasetException.bad(file, "negative IDX dimension " + dims[i]);
+                    throw DatasetErrorCode.bad(file, "negative IDX dimension " + dims[i]);
                 }
                 count *= dims[i];
                 if (count > Integer.MAX_VALUE - 8) {
-                    throw DatasetException.bad(file, "IDX file too large: dimensions " + Arrays.toString(dims));
+                    throw DatasetErrorCode.bad(file, "IDX file too large: dimensions " + Arrays.toString(dims));
                 }
             }
             // The header's dimensions are a claim: check them against the file before allocating,
@@ -55,14 +56,14 @@ record IdxFile(Path file, int[] dims, byte[] data) {
             byte[] data = gzip ? readCompressed(file, in, (int) count, dims) : readPlain(file, in, (int) count, dims,
                     Files.size(file) - 4L * (1 + ndims));
             if (in.read() != -1) {
-                throw DatasetException.bad(file, "trailing bytes after " + count + " values of shape "
+                throw DatasetErrorCode.bad(file, "trailing bytes after " + count + " values of shape "
                         + Arrays.toString(dims));
             }
             return new IdxFile(file, dims, data);
         } catch (EOFException e) {
-            throw DatasetException.bad(file, "truncated IDX file: it ends inside its header");
+            throw DatasetErrorCode.bad(file, "truncated IDX file: it ends inside its header");
         } catch (IOException e) {
-            throw DatasetException.io(file, e);
+            throw DatasetErrorCode.io(file, e);
         }
     }
 
@@ -75,7 +76,7 @@ record IdxFile(Path file, int[] dims, byte[] data) {
         try {
             in.readFully(data);
         } catch (EOFException e) {
-            throw DatasetException.bad(file, "truncated IDX file: it shrank while being read");
+            throw DatasetErrorCode.bad(file, "truncated IDX file: it shrank while being read");
         }
         return data;
     }
@@ -92,8 +93,8 @@ record IdxFile(Path file, int[] dims, byte[] data) {
         return data;
     }
 
-    private static DatasetException truncated(Path file, int[] dims, long count, long available) {
-        return DatasetException.bad(file, "truncated IDX file: its header declares shape " + Arrays.toString(dims)
+    private static SouperException truncated(Path file, int[] dims, long count, long available) {
+        return DatasetErrorCode.bad(file, "truncated IDX file: its header declares shape " + Arrays.toString(dims)
                 + ", " + count + " values, but only " + Math.max(0, available) + " bytes follow the header");
     }
 

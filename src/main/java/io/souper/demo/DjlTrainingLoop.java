@@ -21,7 +21,7 @@ import ai.djl.util.Pair;
 import io.souper.checkpoint.DType;
 import io.souper.checkpoint.Tensor;
 import io.souper.data.LabeledImages;
-import io.souper.evaluator.TorchThreads;
+import io.souper.scoring.TorchThreads;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;

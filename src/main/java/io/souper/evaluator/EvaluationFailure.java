@@ -1,7 +1,7 @@
 package io.souper.evaluator;
 
 import ai.djl.engine.EngineException;
-import io.souper.errors.CodedException;
+import io.souper.errors.SouperException;
 import io.souper.events.EvaluationError;
 
 /**
@@ -13,8 +13,8 @@ public record EvaluationFailure(String code, String message, boolean retriable) 
 
     /** Maps any exception thrown while evaluating; unknown ones become INTERNAL_ERROR naming the exception. */
     public static EvaluationFailure of(Throwable error) {
-        if (error instanceof CodedException e) {
-            return new EvaluationFailure(e.errorCode().name(), e.detail(), e.retriable());
+        if (error instanceof SouperException e) {
+            return new EvaluationFailure(e.code().name(), e.detail(), e.retriable());
         }
         if (error instanceof EngineException e) {
             return new EvaluationFailure(EvaluatorErrorCode.ENGINE_ERROR.name(), firstLine(e.getMessage()),

@@ -1,71 +1,81 @@
 package io.souper.evaluator;
 
-import io.souper.events.CheckpointReady;
+import ai.djl.engine.EngineException;
+import io.souper.errors.SouperException;
 import io.souper.events.DeadLetter;
-import io.souper.events.EvaluationRequest;
 import io.souper.events.EvaluationResult;
 import io.souper.events.SoupDefinition;
-import io.souper.events.SubjectKind;
 import io.souper.kafka.DeadLetters;
+import io.souper.kafka.Faults;
 import io.souper.kafka.SouperTopics;
-import org.apache.kafka.common.errors.SerializationException;
+import io.souper.scoring.EvaluationEngine;
+import io.souper.scoring.ScoringResult;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
+import java.util.Optional;
 
 /**
- * The evaluator's handling of one record: decode it (undecodable bytes go to the DLQ as
- * DESERIALIZATION_FAILED), find its soup's definition, evaluate, and publish the result. Any
- * failure of the evaluation itself becomes a result carrying a structured error AND a dead letter
- * (EVALUATION_FAILED, with the original bytes), and the evaluator moves on to the next record.
+ * The evaluator's handling of one record: decode it, find its soup's definition, score it, and
+ * publish the result. What goes wrong is sorted by {@link Faults}: the world's faults (schema
+ * registry or broker down, a retriable I/O error) are retried by {@link Retry} until they pass;
+ * the record's faults become a result carrying a structured error AND a dead letter (undecodable
+ * bytes: DESERIALIZATION_FAILED only; anything else: EVALUATION_FAILED, with the original bytes),
+ * and the evaluator moves on; a bug is thrown and stops the evaluator, uncommitted.
  */
 final class EvaluationHandler implements WorkProcessor {
 
     static final String COMPONENT = "evaluator";
     private static final Logger LOG = LoggerFactory.getLogger(EvaluationHandler.class);
-    private static final Duration REGISTRY_RETRY = Duration.ofSeconds(1);
 
     private final EvaluationEngine engine;
     private final SoupDefinitions definitions;
     private final OutputPublisher publisher;
     private final EvaluatorMetrics metrics;
-    private final String checkpointsTopic;
-    private final String candidatesTopic;
-    private final Deserializer<CheckpointReady> checkpoints;
-    private final Deserializer<EvaluationRequest> requests;
-    private final BooleanSupplier running;
+    private final Retry retry;
+    private final Map<String, Deserializer<?>> deserializers;
 
     EvaluationHandler(EvaluationEngine engine, SoupDefinitions definitions, OutputPublisher publisher,
-                      EvaluatorMetrics metrics, SouperTopics topics, BooleanSupplier running) {
+                      EvaluatorMetrics metrics, SouperTopics topics, Retry retry) {
         this.engine = engine;
         this.definitions = definitions;
         this.publisher = publisher;
         this.metrics = metrics;
-        this.checkpointsTopic = topics.checkpoints.name();
-        this.candidatesTopic = topics.candidates.name();
-        this.checkpoints = topics.checkpoints.valueSerde().deserializer();
-        this.requests = topics.candidates.valueSerde().deserializer();
-        this.running = running;
+        this.retry = retry;
+        this.deserializers = Map.of(
+                topics.checkpoints.name(), topics.checkpoints.valueSerde().deserializer(),
+                topics.candidates.name(), topics.candidates.valueSerde().deserializer());
     }
 
     @Override
     public boolean process(WorkItem item) {
-        if (item.topic().equals(checkpointsTopic)) {
-            Decoded<CheckpointReady> event = decode(item, checkpoints);
-            return event.value() != null ? checkpoint(item, event.value()) : event.handled();
+        Deserializer<?> deserializer = deserializers.get(item.topic());
+        if (deserializer == null) {
+            LOG.error("record from unexpected topic {} ignored", item);
+            return true;
         }
-        if (item.topic().equals(candidatesTopic)) {
-            Decoded<EvaluationRequest> event = decode(item, requests);
-            return event.value() != null ? request(item, event.value()) : event.handled();
+        if (item.value() == null) {
+            return deadLetterOnly(item, DeadLetters.DESERIALIZATION_FAILED, "record has no value");
         }
-        LOG.error("record from unexpected topic {} ignored", item);
-        return true;
+        Optional<Subject> subject;
+        try {
+            subject = retry.call("decoding " + item,
+                    () -> Subject.of(deserializer.deserialize(item.topic(), item.value())));
+        } catch (RuntimeException e) {
+            if (!Faults.isRecordFault(e)) {
+                throw e;
+            }
+            return deadLetterOnly(item, DeadLetters.DESERIALIZATION_FAILED, e.getMessage());
+        }
+        if (subject.isEmpty()) {
+            return false; // the service stopped during a registry outage: the record is consumed again
+        }
+        String missing = subject.get().missingIds();
+        return missing != null ? deadLetterOnly(item, DeadLetters.INVALID_EVENT, missing) : answer(item, subject.get());
     }
 
     @Override
@@ -73,70 +83,43 @@ final class EvaluationHandler implements WorkProcessor {
         definitions.refresh();
     }
 
-    private boolean checkpoint(WorkItem item, CheckpointReady event) {
-        if (blank(event.getCheckpointId()) || blank(event.getSoupId())) {
-            return deadLetterOnly(item, DeadLetters.INVALID_EVENT, "CheckpointReady without checkpointId or soupId");
-        }
+    /** Scores the subject and publishes the scores, or the failure and its dead letter. */
+    private boolean answer(WorkItem item, Subject subject) {
         long start = System.nanoTime();
+        Optional<ScoringResult> scores;
         try {
-            requireKeyMatches(item, event.getSoupId());
-            SoupDefinition soup = definitions.require(event.getSoupId());
-            Evaluation evaluation = engine.checkpoint(event, soup);
-            long nanos = System.nanoTime() - start;
-            metrics.evaluated(EvaluatorMetrics.CHECKPOINT, true, nanos, evaluation.images());
-            LOG.info("checkpoint {} of soup {}: held-out {}/{} in {} ms", event.getCheckpointId(), event.getSoupId(),
-                    evaluation.heldOut().getCorrect(), evaluation.heldOut().getTotal(), nanos / 1_000_000);
-            return publisher.publish(EvaluationResults.scored(event, evaluation, engine.device(), nanos / 1_000_000),
-                    null, null);
-        } catch (RuntimeException | Error e) {
+            scores = retry.call("evaluating " + subject, () -> {
+                requireKeyMatches(item, subject.soupId());
+                SoupDefinition soup = definitions.require(subject.soupId());
+                return engine.score(subject.request(soup));
+            });
+        } catch (RuntimeException e) {
             EvaluationFailure failure = failure(e);
             long nanos = System.nanoTime() - start;
-            metrics.evaluated(EvaluatorMetrics.CHECKPOINT, false, nanos, 0);
-            LOG.warn("checkpoint {} of soup {} failed: {}", event.getCheckpointId(), event.getSoupId(), failure);
-            EvaluationResult result = EvaluationResults.failed(event, failure, engine.device(), nanos / 1_000_000);
-            return publishFailure(item, result, failure);
+            metrics.evaluated(subject.kind(), false, nanos, 0);
+            LOG.warn("{} failed: {}", subject, failure);
+            return publishFailure(item, subject.failed(failure, engine.device(), nanos / 1_000_000), failure);
         }
+        if (scores.isEmpty()) {
+            return false; // stopped while the world was failing: evaluated again after the restart
+        }
+        long nanos = System.nanoTime() - start;
+        metrics.evaluated(subject.kind(), true, nanos, scores.get().imagesScored());
+        LOG.info("{}: held-out {}/{} in {} ms", subject, scores.get().heldOut().correct(),
+                scores.get().heldOut().total(), nanos / 1_000_000);
+        return publisher.publish(subject.scored(scores.get(), engine.device(), nanos / 1_000_000), null, null);
     }
 
-    private boolean request(WorkItem item, EvaluationRequest request) {
-        if (blank(request.getRequestId()) || blank(request.getSoupId())) {
-            return deadLetterOnly(item, DeadLetters.INVALID_EVENT, "EvaluationRequest without requestId or soupId");
+    /**
+     * The record's faults (coded refusals, and libtorch failing on these weights) are answered;
+     * anything else is a bug and is rethrown, so it stops the evaluator instead of hiding as a
+     * dead letter.
+     */
+    private static EvaluationFailure failure(RuntimeException error) {
+        if (Faults.isRecordFault(error) || error instanceof EngineException) {
+            return EvaluationFailure.of(error);
         }
-        String kind = request.getKind() == SubjectKind.ENSEMBLE ? EvaluatorMetrics.ENSEMBLE : EvaluatorMetrics.CANDIDATE;
-        long start = System.nanoTime();
-        try {
-            requireKeyMatches(item, request.getSoupId());
-            SoupDefinition soup = definitions.require(request.getSoupId());
-            Evaluation evaluation = switch (request.getKind()) {
-                case CANDIDATE -> engine.candidate(request, soup);
-                case ENSEMBLE -> engine.ensemble(request, soup);
-                default -> throw new EvaluatorException(EvaluatorErrorCode.INVALID_EVENT, "request "
-                        + request.getRequestId() + " has kind " + request.getKind()
-                        + "; the evaluator scores CANDIDATE (weight average) and ENSEMBLE (logit mean) requests");
-            };
-            long nanos = System.nanoTime() - start;
-            metrics.evaluated(kind, true, nanos, evaluation.images());
-            LOG.info("{} {} of soup {} ({} ingredients): held-out {}/{} in {} ms", kind, request.getRequestId(),
-                    request.getSoupId(), request.getIngredients().size(), evaluation.heldOut().getCorrect(),
-                    evaluation.heldOut().getTotal(), nanos / 1_000_000);
-            return publisher.publish(EvaluationResults.scored(request, evaluation, engine.device(), nanos / 1_000_000),
-                    null, null);
-        } catch (RuntimeException | Error e) {
-            EvaluationFailure failure = failure(e);
-            long nanos = System.nanoTime() - start;
-            metrics.evaluated(kind, false, nanos, 0);
-            LOG.warn("{} {} of soup {} failed: {}", kind, request.getRequestId(), request.getSoupId(), failure);
-            EvaluationResult result = EvaluationResults.failed(request, failure, engine.device(), nanos / 1_000_000);
-            return publishFailure(item, result, failure);
-        }
-    }
-
-    /** VM errors (out of memory...) are not the record's fault: let them stop the service. */
-    private static EvaluationFailure failure(Throwable error) {
-        if (error instanceof VirtualMachineError vm) {
-            throw vm;
-        }
-        return EvaluationFailure.of(error);
+        throw error;
     }
 
     private boolean publishFailure(WorkItem item, EvaluationResult result, EvaluationFailure failure) {
@@ -161,51 +144,13 @@ final class EvaluationHandler implements WorkProcessor {
         return delivered;
     }
 
-    /**
-     * A decoded record ({@code value} set), or one that could not be decoded: then {@code handled}
-     * says whether it reached the DLQ (false: the service stopped first; it will be consumed again).
-     */
-    private record Decoded<T>(T value, boolean handled) {
-    }
-
-    private <T> Decoded<T> decode(WorkItem item, Deserializer<T> deserializer) {
-        while (true) {
-            try {
-                T value = deserializer.deserialize(item.topic(), item.value());
-                if (value == null) {
-                    return new Decoded<>(null, deadLetterOnly(item, DeadLetters.DESERIALIZATION_FAILED,
-                            "record has no value"));
-                }
-                return new Decoded<>(value, true);
-            } catch (SerializationException e) {
-                if (!RegistryOutage.causedBy(e)) {
-                    return new Decoded<>(null, deadLetterOnly(item, DeadLetters.DESERIALIZATION_FAILED, e.getMessage()));
-                }
-                LOG.warn("schema registry unavailable while decoding {}; retrying: {}", item, e.getMessage());
-                if (!pause(REGISTRY_RETRY)) {
-                    return new Decoded<>(null, false);
-                }
-            }
-        }
-    }
-
-    private boolean pause(Duration duration) {
-        try {
-            Thread.sleep(duration.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-        return running.getAsBoolean();
-    }
-
     private static void requireKeyMatches(WorkItem item, String soupId) {
         if (item.key() == null) {
             return; // unkeyed: the event's own soup id decides where the result goes
         }
         String key = new String(item.key(), StandardCharsets.UTF_8);
         if (!key.equals(soupId)) {
-            throw new EvaluatorException(EvaluatorErrorCode.INVALID_EVENT, "record key '" + key
+            throw new SouperException(EvaluatorErrorCode.INVALID_EVENT, "record key '" + key
                     + "' differs from the event's soup id '" + soupId + "'; every Souper topic is keyed by soup id");
         }
     }
@@ -215,10 +160,6 @@ final class EvaluationHandler implements WorkProcessor {
                 item.value(), reason, message, COMPONENT, Instant.now());
         letter.setHeaders(Map.copyOf(headers));
         return letter;
-    }
-
-    private static boolean blank(String s) {
-        return s == null || s.isBlank();
     }
 
     @Override
@@ -235,5 +176,4 @@ final class EvaluationHandler implements WorkProcessor {
             LOG.warn("closing {} failed: {}", resource.getClass().getSimpleName(), e.toString());
         }
     }
-
 }

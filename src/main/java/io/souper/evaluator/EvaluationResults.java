@@ -1,10 +1,12 @@
 package io.souper.evaluator;
 
+import io.souper.checkpoint.StoredArtifact;
 import io.souper.events.CheckpointReady;
 import io.souper.events.EvaluationRequest;
 import io.souper.events.EvaluationResult;
 import io.souper.events.IngredientRef;
 import io.souper.events.SubjectKind;
+import io.souper.scoring.ScoringResult;
 
 import java.time.Instant;
 import java.util.List;
@@ -19,13 +21,8 @@ final class EvaluationResults {
     private EvaluationResults() {
     }
 
-    static EvaluationResult scored(CheckpointReady event, Evaluation evaluation, String device, long durationMs) {
-        return checkpointBase(event, device, durationMs)
-                .setIngredients(evaluation.ingredients())
-                .setHeldOut(evaluation.heldOut())
-                .setTest(evaluation.test())
-                .setShifts(evaluation.shifts())
-                .build();
+    static EvaluationResult scored(CheckpointReady event, ScoringResult scores, String device, long durationMs) {
+        return withScores(checkpointBase(event, device, durationMs), scores).build();
     }
 
     static EvaluationResult failed(CheckpointReady event, EvaluationFailure failure, String device, long durationMs) {
@@ -36,15 +33,18 @@ final class EvaluationResults {
                 .build();
     }
 
-    static EvaluationResult scored(EvaluationRequest request, Evaluation evaluation, String device, long durationMs) {
-        return requestBase(request, device, durationMs)
-                .setIngredients(evaluation.ingredients())
-                .setHeldOut(evaluation.heldOut())
-                .setTest(evaluation.test())
-                .setShifts(evaluation.shifts())
-                .setArtifactUri(evaluation.artifact() == null ? null : evaluation.artifact().uri())
-                .setArtifactSha256(evaluation.artifact() == null ? null : evaluation.artifact().sha256())
+    static EvaluationResult scored(EvaluationRequest request, ScoringResult scores, String device, long durationMs) {
+        return withScores(requestBase(request, device, durationMs), scores)
+                .setArtifactUri(scores.artifact().map(StoredArtifact::uri).orElse(null))
+                .setArtifactSha256(scores.artifact().map(StoredArtifact::sha256).orElse(null))
                 .build();
+    }
+
+    private static EvaluationResult.Builder withScores(EvaluationResult.Builder builder, ScoringResult scores) {
+        return builder.setIngredients(ScoringEvents.ingredients(scores))
+                .setHeldOut(ScoringEvents.metrics(scores.heldOut()))
+                .setTest(scores.test().map(ScoringEvents::metrics).orElse(null))
+                .setShifts(ScoringEvents.shifts(scores));
     }
 
     static EvaluationResult failed(EvaluationRequest request, EvaluationFailure failure, String device, long durationMs) {

@@ -4,6 +4,9 @@ import ai.djl.Device;
 import io.souper.kafka.KafkaClientConfigs;
 import io.souper.kafka.SouperTopics;
 import io.souper.metrics.SouperMetrics;
+import io.souper.scoring.Devices;
+import io.souper.scoring.EvaluationEngine;
+import io.souper.scoring.ScoringSettings;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -53,7 +56,7 @@ public final class EvaluatorService implements AutoCloseable {
     private final WorkQueue queue;
     private final WorkProcessor processor;
     private final String device;
-    /** Shared with the handler, whose retry loops give up once the service stops. */
+    /** Shared with the handler's {@link Retry}, which gives up once the service stops. */
     private final AtomicBoolean running;
     private final AtomicInteger assignments = new AtomicInteger();
     private final AtomicInteger revocations = new AtomicInteger();
@@ -74,15 +77,16 @@ public final class EvaluatorService implements AutoCloseable {
         Device device = Devices.resolve(settings.device());
         String clientId = settings.groupId() + "-" + UUID.randomUUID().toString().substring(0, 8);
         AtomicBoolean running = new AtomicBoolean(true);
-        EvaluationEngine engine = new EvaluationEngine(settings, device);
+        EvaluationEngine engine = new EvaluationEngine(scoring(settings), device);
+        Retry retry = new Retry(running::get);
         SoupDefinitions definitions = null;
         OutputPublisher publisher = null;
         try {
             definitions = new SoupDefinitions(clients, topics.definitions, clientId + "-definitions",
                     settings.definitionCatchUp(), metrics);
-            publisher = new OutputPublisher(clients, topics, clientId, metrics, running::get);
+            publisher = new OutputPublisher(clients, topics, clientId, metrics, retry);
             EvaluationHandler handler = new EvaluationHandler(engine, definitions, publisher,
-                    new EvaluatorMetrics(metrics.registry()), topics, running::get);
+                    new EvaluatorMetrics(metrics.registry()), topics, retry);
             LOG.info("evaluator {} starting on {} (store roots {}, work dir {})", clientId, Devices.describe(device),
                     settings.storeRoots(), settings.workDir());
             return new EvaluatorService(clients, topics, settings, metrics, handler, Devices.describe(device), clientId,
@@ -97,6 +101,13 @@ public final class EvaluatorService implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** What the scoring engine needs of the evaluator's settings. */
+    static ScoringSettings scoring(EvaluatorSettings settings) {
+        return new ScoringSettings(settings.storeRoots(), settings.workDir(), settings.batchSize(),
+                settings.architectureCacheSize(), settings.dataCacheSize(), settings.runningSumCacheSize(),
+                settings.hashCacheSize());
     }
 
     /**

@@ -1,5 +1,8 @@
 package io.souper.evaluator;
 
+import io.souper.scoring.Devices;
+import io.souper.scoring.Scorer;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -1,6 +1,8 @@
 package io.souper.evaluator;
 
+import io.souper.errors.SouperException;
 import io.souper.events.SoupDefinition;
+import io.souper.kafka.Faults;
 import io.souper.kafka.KafkaClientConfigs;
 import io.souper.kafka.Topic;
 import io.souper.metrics.SouperMetrics;
@@ -21,7 +23,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -72,10 +73,6 @@ final class SoupDefinitions implements AutoCloseable {
         apply(consumer.poll(Duration.ZERO));
     }
 
-    Optional<SoupDefinition> find(String soupId) {
-        return Optional.ofNullable(bySoup.get(soupId));
-    }
-
     /** The soup's definition, reading the topic to its end first if needed; UNKNOWN_SOUP if it has none. */
     SoupDefinition require(String soupId) {
         refresh();
@@ -86,14 +83,14 @@ final class SoupDefinitions implements AutoCloseable {
         catchUp();
         known = bySoup.get(soupId);
         if (known == null) {
-            throw new EvaluatorException(EvaluatorErrorCode.UNKNOWN_SOUP, "no definition of soup '" + soupId
+            throw new SouperException(EvaluatorErrorCode.UNKNOWN_SOUP, "no definition of soup '" + soupId
                     + "' on " + topic + " (read to its end); publish one with `souper soup define`");
         }
         return known;
     }
 
     /** Reads until every partition's position reaches the end offset taken now (bounded by the catch-up timeout). */
-    void catchUp() {
+    private void catchUp() {
         long deadline = System.nanoTime() + catchUpTimeout.toNanos();
         Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment(), catchUpTimeout);
         while (!reached(end)) {
@@ -104,10 +101,6 @@ final class SoupDefinitions implements AutoCloseable {
             }
             apply(consumer.poll(Duration.ofMillis(Math.min(200, Math.max(1, left / 1_000_000)))));
         }
-    }
-
-    int size() {
-        return bySoup.size();
     }
 
     private boolean reached(Map<TopicPartition, Long> end) {
@@ -137,7 +130,7 @@ final class SoupDefinitions implements AutoCloseable {
             try {
                 definition = deserializer.deserialize(r.topic(), r.value());
             } catch (SerializationException e) {
-                if (RegistryOutage.causedBy(e)) {
+                if (Faults.isWorld(e)) {
                     // Not the record's fault: read it again on the next refresh.
                     LOG.warn("schema registry unavailable while reading {}; will retry: {}", tp, e.getMessage());
                     consumer.seek(tp, r.offset());

@@ -1,6 +1,6 @@
 package io.souper.kafka;
 
-import io.souper.errors.CodedException;
+import io.souper.errors.SouperException;
 import io.souper.registry.RegistryUnavailableException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.SerializationException;
@@ -33,7 +33,7 @@ public final class Faults {
     }
 
     public static Fault classify(Throwable error) {
-        if (error instanceof CodedException coded) {
+        if (error instanceof SouperException coded) {
             // the layer that threw knows best: its code says whether trying again may help
             return coded.retriable() ? Fault.WORLD : Fault.RECORD;
         }

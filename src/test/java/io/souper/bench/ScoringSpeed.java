@@ -1,13 +1,14 @@
 package io.souper.bench;
 
+import ai.djl.Device;
 import io.souper.checkpoint.Tensor;
 import io.souper.data.FashionMnist;
 import io.souper.data.LabeledImages;
-import io.souper.evaluator.Devices;
-import io.souper.evaluator.ScoreResult;
-import io.souper.evaluator.Scorer;
-import io.souper.evaluator.TorchScriptArchitecture;
-import io.souper.evaluator.TorchThreads;
+import io.souper.scoring.Devices;
+import io.souper.scoring.ScoreResult;
+import io.souper.scoring.Scorer;
+import io.souper.scoring.TorchScriptArchitecture;
+import io.souper.scoring.TorchThreads;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -30,9 +31,10 @@ public final class ScoringSpeed {
         Path arch = Path.of(args.length > 1 ? args[1] : "models/fmnist_cnn.pt");
         String[] batches = (args.length > 2 ? args[2] : "64,256,1024").split(",");
         LabeledImages test = FashionMnist.load(FashionMnist.DEBIAN_DIRECTORY, "t10k");
-        try (TorchScriptArchitecture model = TorchScriptArchitecture.load(arch, Devices.resolve(device))) {
+        Device resolved = Devices.resolve(device);
+        try (TorchScriptArchitecture model = TorchScriptArchitecture.load(arch, resolved)) {
             System.out.printf(Locale.ROOT, "%s on %s, %d intra-op threads, %d cores%n", arch,
-                    Devices.describe(model.device()), TorchThreads.intraOpThreads(),
+                    Devices.describe(resolved), TorchThreads.intraOpThreads(),
                     Runtime.getRuntime().availableProcessors());
             Map<String, Tensor> weights = copyOfCurrentWeights(model);
             long t0 = System.nanoTime();
@@ -48,7 +50,7 @@ public final class ScoringSpeed {
                 double best = 0;
                 for (int run = 0; run < 3; run++) {
                     ScoreResult r = scorer.score(test);
-                    best = Math.max(best, r.imagesPerSecond());
+                    best = Math.max(best, r.total() * 1e9 / r.elapsedNanos());
                 }
                 System.out.printf(Locale.ROOT, "batch %5s: %8.0f images/s (best of 3 over %d images)%n", b, best,
                         test.size());

@@ -1,5 +1,6 @@
 package io.souper.checkpoint;
 
+import io.souper.errors.SouperException;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
@@ -78,7 +79,7 @@ class SafetensorsFuzzProperties {
         try {
             SafetensorsReader.open(file).close();
             throw new AssertionError("a file of " + length + " bytes instead of " + valid.length + " was accepted");
-        } catch (CheckpointException e) {
+        } catch (SouperException e) {
             assertThat(e.code()).isEqualTo(CheckpointErrorCode.BAD_HEADER);
         } finally {
             Files.delete(file);
@@ -96,7 +97,7 @@ class SafetensorsFuzzProperties {
             assertThat(covered).isEqualTo(reader.dataBytes());
             Map<String, String> metadata = reader.metadata();
             assertThat(metadata).isNotNull();
-        } catch (CheckpointException e) {
+        } catch (SouperException e) {
             assertThat(e.code()).isEqualTo(CheckpointErrorCode.BAD_HEADER);
             assertThat(e.getMessage()).contains(file.toString());
         } finally {

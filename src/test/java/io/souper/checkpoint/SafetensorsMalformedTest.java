@@ -1,5 +1,6 @@
 package io.souper.checkpoint;
 
+import io.souper.errors.SouperException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -33,11 +34,11 @@ class SafetensorsMalformedTest {
         return out.toByteArray();
     }
 
-    private CheckpointException failure(byte[] content) throws Exception {
+    private SouperException failure(byte[] content) throws Exception {
         Path file = Files.write(dir.resolve("bad.safetensors"), content);
         Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> SafetensorsReader.open(file).close());
-        assertThat(thrown).isInstanceOf(CheckpointException.class);
-        CheckpointException e = (CheckpointException) thrown;
+        assertThat(thrown).isInstanceOf(SouperException.class);
+        SouperException e = (SouperException) thrown;
         assertThat(e.code()).isEqualTo(CheckpointErrorCode.BAD_HEADER);
         assertThat(e.getMessage()).contains(file.toString());
         return e;
@@ -104,10 +105,10 @@ class SafetensorsMalformedTest {
     @Test
     void missingFilesAndDirectoriesAreFileNotFound() {
         assertThatThrownBy(() -> SafetensorsReader.open(dir.resolve("absent.safetensors")))
-                .isInstanceOfSatisfying(CheckpointException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(CheckpointErrorCode.FILE_NOT_FOUND));
         assertThatThrownBy(() -> SafetensorsReader.open(dir))
-                .isInstanceOfSatisfying(CheckpointException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(CheckpointErrorCode.FILE_NOT_FOUND))
                 .hasMessageContaining("is a directory");
     }

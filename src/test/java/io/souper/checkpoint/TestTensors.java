@@ -118,6 +118,51 @@ final class TestTensors {
         return t + Arrays.toString(bytesOf(t));
     }
 
+    /**
+     * The uniform average of {@code inputs} the way the evaluator builds it (SoupSums): a running
+     * sum of all but the last, extended one checkpoint at a time under {@code workDir}, then
+     * averaged with the last.
+     */
+    static void average(Path workDir, List<Path> inputs, java.io.OutputStream out) {
+        if (inputs.isEmpty()) {
+            throw new IllegalArgumentException("cannot average zero checkpoints");
+        }
+        try {
+            Path sums = java.nio.file.Files.createTempDirectory(workDir, "sum");
+            RunningSum sum = RunningSum.empty();
+            for (int i = 0; i < inputs.size() - 1; i++) {
+                sum = sum.add("c" + i, inputs.get(i), sums.resolve("sum-" + i + ".safetensors"));
+            }
+            sum.averageWith(inputs.get(inputs.size() - 1), out);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    static byte[] average(Path workDir, List<Path> inputs) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        average(workDir, inputs, out);
+        return out.toByteArray();
+    }
+
+    /** The same mean in one pass over all inputs, with the accumulator's own loop and any chunk size. */
+    static byte[] averageInOnePass(List<Path> inputs, int chunkElements) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        List<SafetensorsReader> readers = new java.util.ArrayList<>();
+        try {
+            for (Path input : inputs) {
+                readers.add(SafetensorsReader.open(input));
+            }
+            List<TensorSpec> specs = readers.get(0).tensors();
+            SafetensorsWriter writer = SafetensorsWriter.open(out, specs, RunningSum.OUTPUT_METADATA);
+            new ChunkedAccumulator(chunkElements).mean(readers, specs, readers.size(), writer);
+            writer.finish();
+        } finally {
+            readers.forEach(SafetensorsReader::close);
+        }
+        return out.toByteArray();
+    }
+
     private static ByteBuffer le(int size) {
         return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
     }

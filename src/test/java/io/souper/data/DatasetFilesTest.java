@@ -1,5 +1,6 @@
 package io.souper.data;
 
+import io.souper.errors.SouperException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -108,7 +109,7 @@ class DatasetFilesTest {
 
         Path garbage = Files.writeString(tmp.resolve("garbage.safetensors"), "no header here");
         assertThatThrownBy(() -> DatasetFiles.read(garbage))
-                .isInstanceOfSatisfying(DatasetException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(DatasetErrorCode.BAD_DATASET))
                 .hasMessageContaining("garbage.safetensors");
     }
@@ -121,7 +122,7 @@ class DatasetFilesTest {
         DatasetFiles.write(dir.resolve("b.safetensors"),
                 new LabeledImages("b", new float[2 * 3 * 4 * 4], new int[] {0, 1}, 3, 4, 4));
         assertThatThrownBy(() -> DatasetFiles.read(dir))
-                .isInstanceOfSatisfying(DatasetException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(DatasetErrorCode.BAD_DATASET))
                 .hasMessageContaining("3x4x4").hasMessageContaining("1x28x28");
     }
@@ -129,17 +130,17 @@ class DatasetFilesTest {
     @Test
     void missingFilesAndEmptyDirectories() {
         assertThatThrownBy(() -> DatasetFiles.read(tmp.resolve("absent.safetensors")))
-                .isInstanceOfSatisfying(DatasetException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(DatasetErrorCode.FILE_NOT_FOUND));
         assertThatThrownBy(() -> DatasetFiles.read(tmp))
-                .isInstanceOfSatisfying(DatasetException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(DatasetErrorCode.FILE_NOT_FOUND))
                 .hasMessageContaining("no *.safetensors shards");
     }
 
     private static void assertBad(Path file, String message) {
         assertThatThrownBy(() -> DatasetFiles.read(file))
-                .isInstanceOfSatisfying(DatasetException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(DatasetErrorCode.BAD_DATASET))
                 .hasMessageContaining(file.getFileName().toString()).hasMessageContaining(message);
     }

@@ -1,5 +1,6 @@
 package io.souper.data;
 
+import io.souper.errors.SouperException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -75,13 +76,13 @@ class DatasetLoaderTest {
         assertBadUri(FMNIST, "for IDX files add ?split=");
         assertBadUri(FMNIST + "?split=t10k&split=train", "given twice");
         assertThatThrownBy(() -> DatasetLoader.load("file:///no/such/place.safetensors"))
-                .isInstanceOfSatisfying(DatasetException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(DatasetErrorCode.FILE_NOT_FOUND));
     }
 
     private static void assertBadUri(String uri, String message) {
         assertThatThrownBy(() -> DatasetLoader.load(uri))
-                .isInstanceOfSatisfying(DatasetException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(DatasetErrorCode.BAD_URI))
                 .hasMessageContaining(message);
     }

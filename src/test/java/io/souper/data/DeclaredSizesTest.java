@@ -2,6 +2,7 @@ package io.souper.data;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.souper.errors.SouperException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
@@ -30,7 +31,7 @@ class DeclaredSizesTest {
         Files.write(tmp.resolve("t10k-images-idx3-ubyte"), sixteenByteImages());
         Files.write(tmp.resolve("t10k-labels-idx1-ubyte"), labels(3));
 
-        DatasetException error = refusedWithin(tmp.toUri() + "?split=t10k");
+        SouperException error = refusedWithin(tmp.toUri() + "?split=t10k");
 
         assertThat(error.code()).isEqualTo(DatasetErrorCode.BAD_DATASET);
         assertThat(error).hasMessageContaining("t10k-images-idx3-ubyte")
@@ -46,7 +47,7 @@ class DeclaredSizesTest {
         }
         Files.write(tmp.resolve("t10k-labels-idx1-ubyte"), labels(3));
 
-        DatasetException error = refusedWithin(tmp.toUri() + "?split=t10k");
+        SouperException error = refusedWithin(tmp.toUri() + "?split=t10k");
 
         assertThat(error.code()).isEqualTo(DatasetErrorCode.BAD_DATASET);
         assertThat(error).hasMessageContaining("only 1000 bytes follow the header");
@@ -59,7 +60,7 @@ class DeclaredSizesTest {
         byte[] labels = labels(1_000_000_000);
         Files.write(tmp.resolve("t10k-labels-idx1-ubyte"), java.util.Arrays.copyOf(labels, 10));
 
-        DatasetException error = refusedWithin(tmp.toUri() + "?split=t10k");
+        SouperException error = refusedWithin(tmp.toUri() + "?split=t10k");
 
         assertThat(error).hasMessageContaining("t10k-labels-idx1-ubyte")
                 .hasMessageContaining("declares shape [1000000000], 1000000000 values, but only 2 bytes follow");
@@ -73,7 +74,7 @@ class DeclaredSizesTest {
         Path file = tmp.resolve("held-out.safetensors");
         Files.write(file, safetensors(header, new byte[64]));
 
-        DatasetException error = refusedWithin(file.toUri().toString());
+        SouperException error = refusedWithin(file.toUri().toString());
 
         assertThat(error.code()).isEqualTo(DatasetErrorCode.BAD_DATASET);
         assertThat(error).hasMessageContaining("held-out.safetensors").hasMessageContaining("outside the data section");
@@ -87,7 +88,7 @@ class DeclaredSizesTest {
         Path file = tmp.resolve("empty.safetensors");
         Files.write(file, safetensors(header, new byte[0]));
 
-        DatasetException error = refusedWithin(file.toUri().toString());
+        SouperException error = refusedWithin(file.toUri().toString());
 
         assertThat(error.code()).isEqualTo(DatasetErrorCode.BAD_DATASET);
         assertThat(error).hasMessageContaining("too large");
@@ -128,13 +129,13 @@ class DeclaredSizesTest {
     }
 
     /** Loads {@code uri}, expecting a refusal, and checks what the attempt allocated. */
-    private static DatasetException refusedWithin(String uri) {
+    private static SouperException refusedWithin(String uri) {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long before = threads.getCurrentThreadAllocatedBytes();
-        DatasetException refused = null;
+        SouperException refused = null;
         try {
             DatasetLoader.load(uri);
-        } catch (DatasetException e) {
+        } catch (SouperException e) {
             refused = e;
         }
         long allocated = threads.getCurrentThreadAllocatedBytes() - before;

@@ -1,5 +1,6 @@
 package io.souper.data;
 
+import io.souper.errors.SouperException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -88,7 +89,7 @@ class FashionMnistTest {
         Files.write(tmp.resolve("t10k-labels-idx1-ubyte"), java.util.Arrays.copyOf(labels, 5000));
         Files.copy(DIR.resolve("t10k-images-idx3-ubyte.gz"), tmp.resolve("t10k-images-idx3-ubyte.gz"));
         assertThatThrownBy(() -> FashionMnist.load(tmp, "t10k"))
-                .isInstanceOfSatisfying(DatasetException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(DatasetErrorCode.BAD_DATASET))
                 .hasMessageContaining("truncated").hasMessageContaining("t10k-labels-idx1-ubyte");
     }
@@ -98,21 +99,21 @@ class FashionMnistTest {
         Files.copy(DIR.resolve("t10k-images-idx3-ubyte.gz"), tmp.resolve("t10k-images-idx3-ubyte.gz"));
         Files.copy(DIR.resolve("train-labels-idx1-ubyte.gz"), tmp.resolve("t10k-labels-idx1-ubyte.gz"));
         assertThatThrownBy(() -> FashionMnist.load(tmp, "t10k"))
-                .isInstanceOf(DatasetException.class).hasMessageContaining("60000 labels for 10000 images");
+                .isInstanceOf(SouperException.class).hasMessageContaining("60000 labels for 10000 images");
     }
 
     @Test
     void missingFilesAndUnknownSplitsAreClearErrors(@TempDir Path tmp) {
         assertThatThrownBy(() -> FashionMnist.load(tmp, "t10k"))
-                .isInstanceOfSatisfying(DatasetException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(DatasetErrorCode.FILE_NOT_FOUND))
                 .hasMessageContaining("t10k-images-idx3-ubyte");
         assertThatThrownBy(() -> FashionMnist.load(DIR, "validation"))
-                .isInstanceOfSatisfying(DatasetException.class,
+                .isInstanceOfSatisfying(SouperException.class,
                         e -> assertThat(e.code()).isEqualTo(DatasetErrorCode.BAD_URI))
                 .hasMessageContaining("validation");
         assertThatThrownBy(() -> FashionMnist.load(DIR, "t10k", 9000, 10001, PixelNormalisation.FASHION_MNIST))
-                .isInstanceOf(DatasetException.class).hasMessageContaining("outside the 10000 images");
+                .isInstanceOf(SouperException.class).hasMessageContaining("outside the 10000 images");
     }
 
     static String sha256(float[] values) {

@@ -5,8 +5,8 @@ import io.souper.checkpoint.SafetensorsReader;
 import io.souper.data.FashionMnist;
 import io.souper.data.LabeledImages;
 import io.souper.data.PixelNormalisation;
-import io.souper.evaluator.Scorer;
-import io.souper.evaluator.TorchScriptArchitecture;
+import io.souper.scoring.Scorer;
+import io.souper.scoring.TorchScriptArchitecture;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -30,7 +30,7 @@ public final class DemoTrainingProbe {
         try (TorchScriptArchitecture a = TorchScriptArchitecture.load(arch, Device.cpu());
              SafetensorsReader ck = SafetensorsReader.open(r.checkpoint())) {
             a.loadStateDict(ck);
-            Scorer scorer = new Scorer(a);
+            Scorer scorer = new Scorer(a, Scorer.DEFAULT_BATCH_SIZE);
             long t = System.nanoTime();
             var s = scorer.score(held);
             System.out.printf("held-out accuracy %.2f%% (%.0f img/s)%n", 100 * s.accuracy(),
@@ -46,7 +46,7 @@ public final class DemoTrainingProbe {
         try (TorchScriptArchitecture a = TorchScriptArchitecture.load(arch, Device.cpu());
              SafetensorsReader ck = SafetensorsReader.open(f.checkpoint())) {
             a.loadStateDict(ck);
-            System.out.printf("fine-tuned held-out accuracy %.2f%%%n", 100 * new Scorer(a).score(held).accuracy());
+            System.out.printf("fine-tuned held-out accuracy %.2f%%%n", 100 * new Scorer(a, Scorer.DEFAULT_BATCH_SIZE).score(held).accuracy());
         }
     }
 }

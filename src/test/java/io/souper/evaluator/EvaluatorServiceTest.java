@@ -1,5 +1,6 @@
 package io.souper.evaluator;
 
+import io.souper.testsupport.EvaluatorReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,5 +1,6 @@
 package io.souper.evaluator;
 
+import io.souper.testsupport.EvaluatorReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.souper.checkpoint.Sha256;
 import io.souper.data.FashionMnist;

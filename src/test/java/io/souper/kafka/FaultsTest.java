@@ -1,5 +1,7 @@
 package io.souper.kafka;
 
+import io.souper.checkpoint.CheckpointErrorCode;
+import io.souper.errors.SouperException;
 import io.souper.kafka.Faults.Fault;
 import io.souper.registry.RegistryUnavailableException;
 import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
@@ -37,6 +39,12 @@ class FaultsTest {
     @Test
     void anAdaptersValidationIsTheRecords() {
         assertEquals(Fault.RECORD, Faults.classify(new Faults.RecordFaultException("INVALID_EVENT", "no key")));
+    }
+
+    @Test
+    void aCodedFailureIsJudgedByItsCode() {
+        assertEquals(Fault.RECORD, Faults.classify(new SouperException(CheckpointErrorCode.SHAPE_MISMATCH, "w")));
+        assertEquals(Fault.WORLD, Faults.classify(new SouperException(CheckpointErrorCode.IO_ERROR, "stale handle")));
     }
 
     @Test

@@ -1,0 +1,87 @@
+package io.souper.evaluator;
+
+import io.souper.errors.SouperException;
+import io.souper.events.CheckpointReady;
+import io.souper.events.EvaluationRequest;
+import io.souper.events.IngredientRef;
+import io.souper.events.SoupDefinition;
+import io.souper.events.SplitMetrics;
+import io.souper.scoring.CheckpointRef;
+import io.souper.scoring.ScoringRequest;
+import io.souper.scoring.ScoringResult;
+import io.souper.scoring.SoupData;
+import io.souper.scoring.SplitScore;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Events to the scoring domain and back: what an event names becomes a {@link ScoringRequest}
+ * (checked here, so an event that cannot be acted on is INVALID_EVENT, the record's fault), and
+ * a {@link ScoringResult}'s named scores become the event's {@link SplitMetrics}.
+ */
+final class ScoringEvents {
+
+    private ScoringEvents() {
+    }
+
+    static SoupData soupData(SoupDefinition soup) {
+        return new SoupData(soup.getSoupId(), soup.getArchitectureUri(), soup.getHeldOutUri(), soup.getTestUri(),
+                soup.getShiftUris());
+    }
+
+    /** A checkpoint alone, on every split its soup names. */
+    static ScoringRequest request(CheckpointReady event, SoupDefinition soup) {
+        return ScoringRequest.checkpoint(event.getCheckpointId(), soupData(soup), new CheckpointRef(
+                event.getCheckpointId(), event.getUri(), event.getSha256(), event.getHyperParameters()));
+    }
+
+    /** A candidate (uniform weight average) or an ensemble (logit mean) of the request's ingredients. */
+    static ScoringRequest request(EvaluationRequest request, SoupDefinition soup) {
+        ScoringRequest.What what = switch (request.getKind()) {
+            case CANDIDATE -> ScoringRequest.What.UNIFORM_AVERAGE;
+            case ENSEMBLE -> ScoringRequest.What.ENSEMBLE;
+            default -> throw invalid(request, "has kind " + request.getKind()
+                    + "; the evaluator scores CANDIDATE (weight average) and ENSEMBLE (logit mean) requests");
+        };
+        List<IngredientRef> refs = request.getIngredients();
+        if (refs.isEmpty()) {
+            throw invalid(request, "names no ingredients");
+        }
+        Set<String> seen = new HashSet<>();
+        List<CheckpointRef> ingredients = new ArrayList<>(refs.size());
+        for (IngredientRef ref : refs) {
+            if (ref.getCheckpointId() == null || ref.getCheckpointId().isBlank()) {
+                throw invalid(request, "has an ingredient without a checkpoint id");
+            }
+            if (!seen.add(ref.getCheckpointId())) {
+                throw invalid(request, "names checkpoint " + ref.getCheckpointId() + " twice");
+            }
+            ingredients.add(new CheckpointRef(ref.getCheckpointId(), ref.getUri(), ref.getSha256(), Map.of()));
+        }
+        return new ScoringRequest(request.getRequestId(), what, soupData(soup), ingredients,
+                request.getReportSplits() ? ScoringRequest.Splits.ALL : ScoringRequest.Splits.HELD_OUT);
+    }
+
+    static List<IngredientRef> ingredients(ScoringResult result) {
+        return result.ingredients().stream().map(i -> IngredientRef.newBuilder().setCheckpointId(i.checkpointId())
+                .setUri(i.uri()).setSha256(i.sha256()).build()).toList();
+    }
+
+    static SplitMetrics metrics(SplitScore score) {
+        return SplitMetrics.newBuilder().setSplit(score.name()).setCorrect(score.correct()).setTotal(score.total())
+                .setAccuracy(score.accuracy()).build();
+    }
+
+    /** The shifts in the result's order (by name). */
+    static List<SplitMetrics> shifts(ScoringResult result) {
+        return result.shifts().values().stream().map(ScoringEvents::metrics).toList();
+    }
+
+    private static SouperException invalid(EvaluationRequest request, String what) {
+        return new SouperException(EvaluatorErrorCode.INVALID_EVENT, "request " + request.getRequestId() + " " + what);
+    }
+}
