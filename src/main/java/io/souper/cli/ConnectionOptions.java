@@ -23,13 +23,14 @@ public final class ConnectionOptions {
 
     @Option(names = {"-b", "--bootstrap-servers"}, paramLabel = "HOST:PORT",
             defaultValue = KafkaClientConfigs.DEFAULT_BOOTSTRAP_SERVERS,
-            description = "Kafka bootstrap servers (env SOUPER_BOOTSTRAP_SERVERS; default: ${DEFAULT-VALUE}).")
+            description = "Kafka bootstrap servers (env SOUPER_BOOTSTRAP_SERVERS; default:%n${DEFAULT-VALUE}).")
     String bootstrapServers;
 
     @Option(names = {"-r", "--schema-registry-url"}, paramLabel = "URL",
             defaultValue = KafkaClientConfigs.DEFAULT_SCHEMA_REGISTRY_URL,
-            description = "Confluent-compatible schema registry URL, or mock://scope for an in-process one "
-                    + "(env SOUPER_SCHEMA_REGISTRY_URL; default: ${DEFAULT-VALUE}).")
+            // %n before URLs: help text is wrapped at "http:|//" otherwise, and a broken URL cannot be copied
+            description = "Confluent-compatible schema registry URL, or%nmock://scope for an in-process one "
+                    + "(env SOUPER_SCHEMA_REGISTRY_URL; default:%n${DEFAULT-VALUE}).")
     String schemaRegistryUrl;
 
     @Option(names = "--kafka-config", paramLabel = "FILE",

@@ -146,7 +146,7 @@ public final class SoupCommand {
 
         @EnvironmentVariable("SOUPER_API_URL")
         @Option(names = "--api", defaultValue = "http://localhost:" + SouperStreamsConfig.DEFAULT_HTTP_PORT,
-                description = "A souper instance's HTTP address (env SOUPER_API_URL; default: ${DEFAULT-VALUE}).")
+                description = "A souper instance's HTTP address (env SOUPER_API_URL; default:%n${DEFAULT-VALUE}).")
         String api;
 
         @Override
