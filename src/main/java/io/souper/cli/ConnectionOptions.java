@@ -58,7 +58,8 @@ public final class ConnectionOptions {
      */
     public KafkaClientConfigs connect() {
         KafkaClientConfigs clients = clientConfigs();
-        KafkaProbe.check(clients, PROBE_TIMEOUT);
+        // the probe's own failure is the one line to show; its client's retry warnings are noise, in services too
+        QuietKafkaLogs.during(() -> KafkaProbe.check(clients, PROBE_TIMEOUT));
         return clients;
     }
 }
