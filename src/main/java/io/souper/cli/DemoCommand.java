@@ -2,6 +2,9 @@ package io.souper.cli;
 
 import io.souper.demo.DemoRecipe;
 import io.souper.demo.DemoRun;
+import io.souper.evaluator.EvaluatorSettings;
+import io.souper.kafka.EmbeddedStack;
+import io.souper.streams.SouperStreamsConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -19,34 +22,41 @@ import java.util.concurrent.Callable;
                 + "not trained again."})
 public final class DemoCommand implements Callable<Integer> {
 
-    @Option(names = "--data-dir", defaultValue = "${env:SOUPER_DATA_DIR:-.souper}",
-            description = "Where everything is kept: Kafka, soup state, splits, checkpoints, report (default: ${DEFAULT-VALUE}).")
+    static final String DEFAULT_TIMEOUT = "PT20M";
+
+    @Option(names = "--data-dir", defaultValue = EmbeddedStack.DEFAULT_DATA_DIR,
+            description = "Where everything is kept: Kafka, soup state, splits, checkpoints, report "
+                    + "(env SOUPER_DATA_DIR; default: ${DEFAULT-VALUE}).")
     Path dataDir;
 
     @Option(names = "--data", paramLabel = "DIR",
-            description = "Fashion-MNIST IDX files (default: $SOUPER_DATA, else /usr/share/datasets/fashion-mnist from "
-                    + "Debian's dataset-fashion-mnist, else a download of the official files).")
+            description = "Fashion-MNIST IDX files (env SOUPER_DATA; default: /usr/share/datasets/fashion-mnist "
+                    + "from Debian's dataset-fashion-mnist, else a download of the official files).")
     Path fashionMnist;
 
-    @Option(names = "--runs", description = "Fine-tuning runs (default: 12, or 4 with --quick).")
+    @Option(names = "--runs", description = "Fine-tuning runs (env SOUPER_RUNS; default: 12, or 4 with --quick).")
     Integer runs;
 
-    @Option(names = "--epochs", description = "Epochs of every fine-tune (default: the recipe's).")
+    @Option(names = "--epochs", description = "Epochs of every fine-tune (env SOUPER_EPOCHS; default: the recipe's).")
     Integer epochs;
 
-    @Option(names = "--quick", description = "Small data and short runs (about a minute), for tests and a first look.")
+    @Option(names = "--quick", description = "Small data and short runs (about a minute), for tests and a first look "
+            + "(env SOUPER_QUICK=true).")
     boolean quick;
 
-    @Option(names = "--http-port", defaultValue = "8080",
-            description = "Port of the web page, the soup API and /metrics (default: ${DEFAULT-VALUE}; 0 = any free port).")
+    @Option(names = "--http-port", defaultValue = "" + SouperStreamsConfig.DEFAULT_HTTP_PORT,
+            description = "Port of the web page, the soup API and /metrics; 0 picks a free one "
+                    + "(env SOUPER_HTTP_PORT; default: ${DEFAULT-VALUE}).")
     int httpPort;
 
-    @Option(names = "--device", defaultValue = "auto",
-            description = "Where the evaluator runs the models: auto (GPU if DJL sees one), cpu, gpu, gpu:N (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--device", defaultValue = EvaluatorSettings.DEFAULT_DEVICE,
+            description = "Where the evaluator runs the models: auto (GPU if DJL sees one), cpu, gpu, gpu:N "
+                    + "(env SOUPER_DEVICE; default: ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--timeout", defaultValue = "PT20M",
-            description = "How long to wait for the soups after the last run (ISO-8601, default: ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", defaultValue = DEFAULT_TIMEOUT,
+            description = "How long to wait for the soups after the last run, ISO-8601 "
+                    + "(env SOUPER_TIMEOUT; default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Override

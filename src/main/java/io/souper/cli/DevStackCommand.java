@@ -1,6 +1,7 @@
 package io.souper.cli;
 
 import io.souper.kafka.EmbeddedStack;
+import io.souper.kafka.TopicNames;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -14,25 +15,39 @@ import java.util.concurrent.Callable;
                 + "printed addresses (they are the defaults)."})
 public final class DevStackCommand implements Callable<Integer> {
 
-    @Option(names = "--data-dir", defaultValue = "${env:SOUPER_DATA_DIR:-.souper}",
-            description = "Where the broker keeps its log (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--data-dir", defaultValue = EmbeddedStack.DEFAULT_DATA_DIR,
+            description = "Where the broker keeps its log (env SOUPER_DATA_DIR; default: ${DEFAULT-VALUE}).")
     Path dataDir;
 
-    @Option(names = "--kafka-port", defaultValue = "9092", description = "Broker port (default: ${DEFAULT-VALUE}).")
+    // not SOUPER_KAFKA_PORT: SOUPER_KAFKA_* are Kafka client properties
+    @EnvironmentVariable("SOUPER_BROKER_PORT")
+    @Option(names = "--kafka-port", defaultValue = "" + EmbeddedStack.DEFAULT_KAFKA_PORT,
+            description = "Broker port (env SOUPER_BROKER_PORT; default: ${DEFAULT-VALUE}).")
     int kafkaPort;
 
-    @Option(names = "--registry-port", defaultValue = "8081",
-            description = "Schema registry port (default: ${DEFAULT-VALUE}).")
+    // not SOUPER_REGISTRY_PORT: SOUPER_REGISTRY_* are registry client properties
+    @EnvironmentVariable("SOUPER_SCHEMA_REGISTRY_PORT")
+    @Option(names = "--registry-port", defaultValue = "" + EmbeddedStack.DEFAULT_REGISTRY_PORT,
+            description = "Schema registry port (env SOUPER_SCHEMA_REGISTRY_PORT; default: ${DEFAULT-VALUE}).")
     int registryPort;
 
-    @Option(names = "--partitions", defaultValue = "${env:SOUPER_PARTITIONS:-6}",
-            description = "Partitions of each Souper topic when first created (default: ${DEFAULT-VALUE}).")
+    @EnvironmentVariable("SOUPER_SCHEMA_REGISTRY_USER")
+    @Option(names = "--registry-user", paramLabel = "USER:PASSWORD",
+            description = "Require HTTP basic authentication by this user on every registry request; clients "
+                    + "then need basic.auth.credentials.source=USER_INFO and basic.auth.user.info=USER:PASSWORD "
+                    + "(env SOUPER_SCHEMA_REGISTRY_USER; default: an open registry).")
+    String registryUser;
+
+    @Option(names = "--partitions", defaultValue = "" + EmbeddedStack.DEFAULT_PARTITIONS,
+            description = "Partitions of each Souper topic when first created (env SOUPER_PARTITIONS; "
+                    + "default: ${DEFAULT-VALUE}).")
     int partitions;
 
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
-        try (EmbeddedStack stack = EmbeddedStack.start(dataDir, kafkaPort, registryPort, partitions)) {
+        try (EmbeddedStack stack = EmbeddedStack.start(dataDir, kafkaPort, registryPort, partitions,
+                registryUser)) {
             System.out.printf("souper dev-stack ready in %.1f s%n", (System.nanoTime() - started) / 1e9);
             System.out.println("  bootstrap servers:   " + stack.bootstrapServers());
             System.out.println("  schema registry url: " + stack.schemaRegistryUrl());

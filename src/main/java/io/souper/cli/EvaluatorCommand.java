@@ -2,8 +2,7 @@ package io.souper.cli;
 
 import io.souper.evaluator.EvaluatorService;
 import io.souper.evaluator.EvaluatorSettings;
-import io.souper.scoring.Scorer;
-import io.souper.kafka.SouperTopics;
+import io.souper.kafka.KafkaClientConfigs;
 import io.souper.kafka.TopicNames;
 import io.souper.metrics.ConsumerLag;
 import io.souper.metrics.SouperMetrics;
@@ -15,7 +14,6 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "evaluator", mixinStandardHelpOptions = true,
@@ -34,61 +32,64 @@ public final class EvaluatorCommand implements Callable<Integer> {
     @Mixin
     ConnectionOptions connection;
 
-    @Option(names = "--store-root", paramLabel = "DIR",
+    // one variable for a repeatable option: colon-separated, like PATH
+    @EnvironmentVariable(STORE_ROOTS_ENV)
+    @Option(names = "--store-root", paramLabel = "DIR", split = ":", splitSynopsisLabel = ":",
             description = "Directory the evaluator may read checkpoints, architectures and data splits from; "
                     + "repeat for several. URIs outside every root are refused (URI_OUTSIDE_ROOTS). Averaged "
-                    + "soups are written to <first root>/artifacts. Default: env " + STORE_ROOTS_ENV
-                    + " (colon-separated).")
+                    + "soups are written to <first root>/artifacts (env " + STORE_ROOTS_ENV
+                    + ", colon-separated; required).")
     List<Path> storeRoots = new ArrayList<>();
 
-    @Option(names = "--work-dir", paramLabel = "DIR", defaultValue = "${env:SOUPER_WORK_DIR:-.souper/evaluator}",
+    @Option(names = "--work-dir", paramLabel = "DIR", defaultValue = EvaluatorSettings.DEFAULT_WORK_DIR,
             description = "The evaluator's scratch directory: running sums of soups (one fp64 copy of a model per "
                     + "soup), kept across restarts (env SOUPER_WORK_DIR; default: ${DEFAULT-VALUE}).")
     Path workDir;
 
-    @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "${env:SOUPER_DEVICE:-auto}",
+    @Option(names = "--device", paramLabel = "DEVICE", defaultValue = EvaluatorSettings.DEFAULT_DEVICE,
             description = "auto (the first GPU PyTorch sees, else the CPU), cpu, gpu or gpu:N. A GPU that is "
                     + "not there is an error, never a silent fallback (env SOUPER_DEVICE; default: ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "" + Scorer.DEFAULT_BATCH_SIZE,
-            description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "" + EvaluatorSettings.DEFAULT_BATCH_SIZE,
+            description = "Images per forward pass (env SOUPER_BATCH_SIZE; default: ${DEFAULT-VALUE}).")
     int batchSize;
 
     @Option(names = "--group-id", paramLabel = "ID", defaultValue = EvaluatorSettings.DEFAULT_GROUP_ID,
             description = "Kafka consumer group shared by the instances of one evaluator pool "
-                    + "(default: ${DEFAULT-VALUE}).")
+                    + "(env SOUPER_GROUP_ID; default: ${DEFAULT-VALUE}).")
     String groupId;
 
-    @Option(names = "--architecture-cache", paramLabel = "N", defaultValue = "4",
-            description = "Loaded TorchScript architectures kept between requests (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--architecture-cache", paramLabel = "N",
+            defaultValue = "" + EvaluatorSettings.DEFAULT_ARCHITECTURE_CACHE_SIZE,
+            description = "Loaded TorchScript architectures kept between requests "
+                    + "(env SOUPER_ARCHITECTURE_CACHE; default: ${DEFAULT-VALUE}).")
     int architectureCache;
 
-    @Option(names = "--data-cache", paramLabel = "N", defaultValue = "16",
-            description = "Data splits kept in memory between requests (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--data-cache", paramLabel = "N", defaultValue = "" + EvaluatorSettings.DEFAULT_DATA_CACHE_SIZE,
+            description = "Data splits kept in memory between requests (env SOUPER_DATA_CACHE; "
+                    + "default: ${DEFAULT-VALUE}).")
     int dataCache;
 
-    @Option(names = "--running-sums", paramLabel = "N", defaultValue = "64",
+    @Option(names = "--running-sums", paramLabel = "N",
+            defaultValue = "" + EvaluatorSettings.DEFAULT_RUNNING_SUM_CACHE_SIZE,
             description = "Soups whose running sum is kept in --work-dir; the least recently used is deleted "
-                    + "beyond that (default: ${DEFAULT-VALUE}).")
+                    + "beyond that (env SOUPER_RUNNING_SUMS; default: ${DEFAULT-VALUE}).")
     int runningSums;
 
-    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "${env:SOUPER_HTTP_PORT:-8082}",
+    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "" + EvaluatorSettings.DEFAULT_HTTP_PORT,
             description = "Port of /metrics (Prometheus) and /health; 0 picks a free one "
                     + "(env SOUPER_HTTP_PORT; default: ${DEFAULT-VALUE}).")
     int httpPort;
 
-    /** Environment lookup, replaceable in tests. */
-    Map<String, String> environment = System.getenv();
-
     @Override
     public Integer call() throws Exception {
         EvaluatorSettings settings = settings();
+        KafkaClientConfigs clients = connection.connect();
         try (SouperMetrics metrics = new SouperMetrics("evaluator");
              HttpEndpoint endpoint = new HttpEndpoint("0.0.0.0", httpPort, metrics).start();
-             EvaluatorService service = EvaluatorService.start(connection.clientConfigs(),
-                     SouperTopics.forRegistry(connection.schemaRegistryUrl), settings, metrics)) {
-            metrics.watchConsumerLag(connection.clientConfigs().admin(), TopicNames.names(), ConsumerLag.DEFAULT_INTERVAL);
+             EvaluatorService service = EvaluatorService.start(clients, clients.topics(), settings, metrics)) {
+            metrics.watchConsumerLag(clients.admin(), TopicNames.names(), ConsumerLag.DEFAULT_INTERVAL);
             System.out.println("souper evaluator running on " + service.device() + " (group " + settings.groupId()
                     + ", store roots " + settings.storeRoots() + "); metrics at " + endpoint.url() + "/metrics");
             System.out.flush();
@@ -110,17 +111,8 @@ public final class EvaluatorCommand implements Callable<Integer> {
     }
 
     EvaluatorSettings settings() {
-        List<Path> roots = new ArrayList<>(storeRoots);
-        if (roots.isEmpty()) {
-            String fromEnv = environment.get(STORE_ROOTS_ENV);
-            if (fromEnv != null) {
-                for (String part : fromEnv.split(":")) {
-                    if (!part.isBlank()) {
-                        roots.add(Path.of(part.trim()));
-                    }
-                }
-            }
-        }
+        // "a::b" in the variable leaves an empty part, which is no directory
+        List<Path> roots = storeRoots.stream().filter(root -> !root.toString().isBlank()).toList();
         if (roots.isEmpty()) {
             throw new IllegalArgumentException("no store root: give --store-root DIR (repeatable) or set "
                     + STORE_ROOTS_ENV + " (colon-separated)");

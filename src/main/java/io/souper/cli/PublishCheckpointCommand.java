@@ -3,7 +3,7 @@ package io.souper.cli;
 import io.souper.checkpoint.Sha256;
 import io.souper.events.CheckpointReady;
 import io.souper.kafka.EventPublisher;
-import io.souper.kafka.SouperTopics;
+import io.souper.kafka.KafkaClientConfigs;
 import io.souper.web.AvroJson;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import picocli.CommandLine.Command;
@@ -27,28 +27,36 @@ public final class PublishCheckpointCommand implements Callable<Integer> {
     @Mixin
     ConnectionOptions connection;
 
+    @PerInvocation
     @Option(names = "--soup", required = true, description = "Soup id the checkpoint is an ingredient candidate of.")
     String soupId;
 
+    @PerInvocation
     @Option(names = "--checkpoint", required = true, paramLabel = "URI",
             description = "The safetensors checkpoint (file:// URI or path, under the evaluator's store roots).")
     String checkpoint;
 
+    @PerInvocation
     @Option(names = "--checkpoint-id", description = "Unique id of the checkpoint (default: <run-id>@<step>).")
     String checkpointId;
 
+    @PerInvocation
     @Option(names = "--run-id", required = true, description = "The training run that produced it.")
     String runId;
 
+    @PerInvocation
     @Option(names = "--step", defaultValue = "0", description = "Training step (default: ${DEFAULT-VALUE}).")
     long step;
 
+    @PerInvocation
     @Option(names = "--hp", paramLabel = "KEY=VALUE", description = "A hyper-parameter; repeat for several.")
     Map<String, String> hyperParameters = new LinkedHashMap<>();
 
+    @PerInvocation
     @Option(names = "--metric", paramLabel = "KEY=VALUE", description = "A trainer metric (number); repeat for several.")
     Map<String, Double> metrics = new LinkedHashMap<>();
 
+    @PerInvocation
     @Option(names = "--sha256", description = "Expected sha256 (default: computed from a local file).")
     String sha256;
 
@@ -79,8 +87,8 @@ public final class PublishCheckpointCommand implements Callable<Integer> {
                 .setMetrics(metrics)
                 .setProducedAt(Instant.now())
                 .build();
-        SouperTopics topics = SouperTopics.forRegistry(connection.schemaRegistryUrl);
-        RecordMetadata meta = EventPublisher.publish(connection.clientConfigs(), topics.checkpoints, soupId, event);
+        KafkaClientConfigs clients = connection.connect();
+        RecordMetadata meta = EventPublisher.publish(clients, clients.topics().checkpoints, soupId, event);
         System.out.println(AvroJson.toJsonLine(event));
         System.err.printf("published to %s[%d]@%d%n", meta.topic(), meta.partition(), meta.offset());
         return 0;

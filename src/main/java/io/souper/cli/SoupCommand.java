@@ -4,7 +4,8 @@ import io.souper.events.AcceptRule;
 import io.souper.events.SoupDefinition;
 import io.souper.events.SoupPolicy;
 import io.souper.kafka.EventPublisher;
-import io.souper.kafka.SouperTopics;
+import io.souper.kafka.KafkaClientConfigs;
+import io.souper.streams.SouperStreamsConfig;
 import io.souper.web.AvroJson;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import picocli.CommandLine.Command;
@@ -29,7 +30,9 @@ public final class SoupCommand {
             description = {"Publish a SoupDefinition to souper.definitions (compacted, key = soup id): the soup's "
                     + "TorchScript architecture, its held-out split (drives every decision), optional test and "
                     + "distribution-shift splits (reported only), policy and accept rule. Paths are turned into "
-                    + "file:// URIs. Policy and accept rule cannot change once a soup has started."})
+                    + "file:// URIs. Local files are checked first (the architecture is a TorchScript archive, "
+                    + "the splits are readable datasets); --no-check skips that. Policy and accept rule cannot "
+                    + "change once a soup has started."})
     static final class Define implements Callable<Integer> {
         @Mixin
         ConnectionOptions connection;
@@ -37,52 +40,81 @@ public final class SoupCommand {
         @Parameters(index = "0", paramLabel = "SOUP_ID", description = "The soup's id (the key of every event about it).")
         String soupId;
 
+        @PerInvocation
         @Option(names = "--architecture", required = true, paramLabel = "URI",
                 description = "TorchScript file whose parameter names match the checkpoints' keys.")
         String architecture;
 
+        @PerInvocation
         @Option(names = "--held-out", required = true, paramLabel = "URI",
                 description = "Held-out split (safetensors file or directory, or an IDX dataset URI).")
         String heldOut;
 
+        @PerInvocation
         @Option(names = "--test", paramLabel = "URI", description = "Test split, reported only.")
         String test;
 
+        @PerInvocation
         @Option(names = "--shift", paramLabel = "NAME=URI",
                 description = "A distribution-shift split, reported only; repeat for several.")
         Map<String, String> shifts = new LinkedHashMap<>();
 
+        @PerInvocation
         @Option(names = "--policy", defaultValue = "sorted",
                 description = "sorted (the paper's greedy soup, default) or online (each checkpoint tried once).")
         String policy;
 
+        @PerInvocation
         @Option(names = "--accept", defaultValue = ">",
                 description = "Accept rule: '>' (strictly better, the paper's, default) or '>='.")
         String accept;
 
+        @PerInvocation
         @Option(names = "--description", description = "Free text shown on dashboards.")
         String description;
+
+        @PerInvocation
+        @Option(names = "--no-check", description = "Publish without checking the local files the URIs name.")
+        boolean noCheck;
 
         @Override
         public Integer call() {
             Map<String, String> shiftUris = new LinkedHashMap<>();
             shifts.forEach((name, uri) -> shiftUris.put(name, Uris.of(uri)));
+            SoupPolicy soupPolicy = parsePolicy(policy);
+            AcceptRule acceptRule = parseAccept(accept);
+            if (!noCheck) {
+                checkFiles(Uris.of(architecture), DefinitionCheck.splits(Uris.of(heldOut), Uris.of(test), shiftUris));
+            }
             SoupDefinition definition = SoupDefinition.newBuilder()
                     .setSoupId(soupId)
                     .setArchitectureUri(Uris.of(architecture))
                     .setHeldOutUri(Uris.of(heldOut))
                     .setTestUri(Uris.of(test))
                     .setShiftUris(shiftUris)
-                    .setPolicy(parsePolicy(policy))
-                    .setAcceptRule(parseAccept(accept))
+                    .setPolicy(soupPolicy)
+                    .setAcceptRule(acceptRule)
                     .setDescription(description)
                     .setCreatedAt(Instant.now())
                     .build();
-            SouperTopics topics = SouperTopics.forRegistry(connection.schemaRegistryUrl);
-            RecordMetadata meta = EventPublisher.publish(connection.clientConfigs(), topics.definitions, soupId, definition);
+            KafkaClientConfigs clients = connection.connect();
+            RecordMetadata meta = EventPublisher.publish(clients, clients.topics().definitions, soupId, definition);
             System.out.println(AvroJson.toJsonLine(definition));
             System.err.printf("published to %s[%d]@%d%n", meta.topic(), meta.partition(), meta.offset());
             return 0;
+        }
+
+        /** Prints what was found; stops before publishing when a file is missing or unusable. */
+        private static void checkFiles(String architectureUri, Map<String, String> splits) {
+            java.util.List<DefinitionCheck.Finding> findings = DefinitionCheck.check(architectureUri, splits);
+            findings.forEach(finding -> System.err.println(finding.line()));
+            java.util.List<DefinitionCheck.Finding> bad = findings.stream().filter(f -> !f.ok()).toList();
+            if (!bad.isEmpty()) {
+                DefinitionCheck.Finding first = bad.get(0);
+                throw new IllegalArgumentException("not published: " + first.role() + " " + first.uri() + ": "
+                        + first.text() + (bad.size() > 1 ? " (and " + (bad.size() - 1) + " more)" : "")
+                        + "; --no-check publishes anyway");
+            }
         }
 
         static SoupPolicy parsePolicy(String text) {
@@ -108,11 +140,13 @@ public final class SoupCommand {
         @Parameters(index = "0", arity = "0..1", paramLabel = "SOUP_ID", description = "Omit to list every soup.")
         String soupId;
 
+        @PerInvocation
         @Option(names = "--decisions", description = "Print the soup's decisions (audit log) instead.")
         boolean decisions;
 
-        @Option(names = "--api", defaultValue = "${env:SOUPER_API_URL:-http://localhost:8080}",
-                description = "A souper instance's HTTP address (default: ${DEFAULT-VALUE}).")
+        @EnvironmentVariable("SOUPER_API_URL")
+        @Option(names = "--api", defaultValue = "http://localhost:" + SouperStreamsConfig.DEFAULT_HTTP_PORT,
+                description = "A souper instance's HTTP address (env SOUPER_API_URL; default:%n${DEFAULT-VALUE}).")
         String api;
 
         @Override

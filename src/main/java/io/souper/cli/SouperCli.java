@@ -1,7 +1,13 @@
 package io.souper.cli;
 
+import io.souper.registry.SchemaRegistryException;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /** The one {@code souper} command line; every process of Souper starts here. */
 @Command(name = "souper",
@@ -21,8 +27,18 @@ import picocli.CommandLine.Command;
         })
 public final class SouperCli implements Runnable {
 
+    /** Long-running services keep the Kafka clients' warnings: an operator reads them in the service's log. */
+    static final Set<String> SERVICES = Set.of("demo", "dev-stack", "streams", "evaluator");
+
+    /** Where options without a value on the command line look for one (see {@link EnvironmentDefaults}). */
+    final Map<String, String> environment;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    SouperCli(Map<String, String> environment) {
+        this.environment = Map.copyOf(environment);
+    }
 
     public static void main(String[] args) {
         int code = commandLine().execute(args);
@@ -32,14 +48,43 @@ public final class SouperCli implements Runnable {
     }
 
     public static CommandLine commandLine() {
-        CommandLine cli = new CommandLine(new SouperCli());
+        return commandLine(System.getenv());
+    }
+
+    /** The command line reading its settings from {@code environment}. */
+    static CommandLine commandLine(Map<String, String> environment) {
+        CommandLine cli = new CommandLine(new SouperCli(environment));
+        cli.setDefaultValueProvider(new EnvironmentDefaults(environment));
+        cli.setExecutionStrategy(parseResult -> {
+            List<CommandLine> chosen = parseResult.asCommandLineList();
+            if (SERVICES.stream().noneMatch(name -> chosen.get(chosen.size() - 1).getCommandName().equals(name))) {
+                QuietKafkaLogs.apply();
+            }
+            return new CommandLine.RunLast().execute(parseResult);
+        });
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             // users see one clear line; the stack trace is for --verbose logs
-            commandLine.getErr().println("souper: " + ex.getMessage());
-            org.slf4j.LoggerFactory.getLogger(SouperCli.class).debug("command failed", ex);
+            commandLine.getErr().println("souper: " + oneLine(ex));
+            LoggerFactory.getLogger(SouperCli.class).debug("command failed", ex);
             return 1;
         });
         return cli;
+    }
+
+    /**
+     * The line that says what went wrong: the registry's own words when it refused a request (a
+     * serializer wraps them in "Error serializing..."), else the exception's message, first line only.
+     */
+    static String oneLine(Throwable error) {
+        Throwable shown = error;
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof SchemaRegistryException) {
+                shown = t;
+                break;
+            }
+        }
+        String message = shown.getMessage() != null ? shown.getMessage() : shown.getClass().getSimpleName();
+        return message.lines().findFirst().orElse(message);
     }
 
     @Override
@@ -50,8 +95,7 @@ public final class SouperCli implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = SouperCli.class.getPackage().getImplementationVersion();
-            return new String[]{"souper " + (v == null ? "dev" : v)};
+            return new String[]{"souper " + SouperVersion.get()};
         }
     }
 }

@@ -1,6 +1,6 @@
 package io.souper.cli;
 
-import io.souper.kafka.SouperTopics;
+import io.souper.kafka.KafkaClientConfigs;
 import io.souper.kafka.TopicNames;
 import io.souper.metrics.ConsumerLag;
 import io.souper.metrics.SouperMetrics;
@@ -27,38 +27,40 @@ public final class StreamsCommand implements Callable<Integer> {
     ConnectionOptions connection;
 
     @Option(names = "--application-id", defaultValue = SouperStreamsConfig.DEFAULT_APPLICATION_ID,
-            description = "Kafka Streams application id (default: ${DEFAULT-VALUE}).")
+            description = "Kafka Streams application id (env SOUPER_APPLICATION_ID; default: ${DEFAULT-VALUE}).")
     String applicationId;
 
-    @Option(names = "--state-dir", defaultValue = "${env:SOUPER_STATE_DIR:-.souper/streams}",
-            description = "Where RocksDB keeps soup state (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--state-dir", defaultValue = SouperStreamsConfig.DEFAULT_STATE_DIR,
+            description = "Where RocksDB keeps soup state (env SOUPER_STATE_DIR; default: ${DEFAULT-VALUE}).")
     Path stateDir;
 
-    @Option(names = "--threads", defaultValue = "1", description = "Stream threads (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", defaultValue = "" + SouperStreamsConfig.DEFAULT_THREADS,
+            description = "Stream threads (env SOUPER_THREADS; default: ${DEFAULT-VALUE}).")
     int threads;
 
-    @Option(names = "--http-port", defaultValue = "${env:SOUPER_HTTP_PORT:-8080}",
-            description = "Port of the query API and /metrics (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--http-port", defaultValue = "" + SouperStreamsConfig.DEFAULT_HTTP_PORT,
+            description = "Port of the query API and /metrics (env SOUPER_HTTP_PORT; default: ${DEFAULT-VALUE}).")
     int httpPort;
 
-    @Option(names = "--advertised-host", defaultValue = "${env:SOUPER_ADVERTISED_HOST:-localhost}",
-            description = "Host name other instances reach this one at (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--advertised-host", defaultValue = SouperStreamsConfig.DEFAULT_ADVERTISED_HOST,
+            description = "Host name other instances reach this one at (env SOUPER_ADVERTISED_HOST; "
+                    + "default: ${DEFAULT-VALUE}).")
     String advertisedHost;
 
-    @Option(names = "--definition-wait", defaultValue = "PT10M",
-            description = "How long a result waits for its soup's definition before it goes to the DLQ "
-                    + "(ISO-8601 duration, default: ${DEFAULT-VALUE}).")
+    @Option(names = "--definition-wait", defaultValue = SouperStreamsSettings.DEFAULT_DEFINITION_WAIT,
+            description = "How long a result waits for its soup's definition before it goes to the DLQ, "
+                    + "ISO-8601 (env SOUPER_DEFINITION_WAIT; default: ${DEFAULT-VALUE}).")
     Duration definitionWait;
 
     @Override
     public Integer call() throws Exception {
+        KafkaClientConfigs clients = connection.connect();
         try (SouperMetrics metrics = new SouperMetrics("streams");
              HttpEndpoint endpoint = new HttpEndpoint("0.0.0.0", httpPort, metrics).start();
-             SouperStreamsApp app = SouperStreamsApp.start(connection.bootstrapServers,
-                     SouperTopics.forRegistry(connection.schemaRegistryUrl), applicationId, stateDir, threads,
-                     new SouperStreamsSettings(definitionWait, 1_000, Duration.ofSeconds(30)),
+             SouperStreamsApp app = SouperStreamsApp.start(clients, clients.topics(), applicationId, stateDir,
+                     threads, SouperStreamsSettings.withDefinitionWait(definitionWait),
                      metrics, endpoint, advertisedHost)) {
-            metrics.watchConsumerLag(connection.clientConfigs().admin(), TopicNames.names(), ConsumerLag.DEFAULT_INTERVAL);
+            metrics.watchConsumerLag(clients.admin(), TopicNames.names(), ConsumerLag.DEFAULT_INTERVAL);
             System.out.println("souper streams running; queries and metrics at " + endpoint.url());
             Foreground.awaitStop();
         }

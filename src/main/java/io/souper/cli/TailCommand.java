@@ -1,7 +1,7 @@
 package io.souper.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.souper.kafka.SouperTopics;
+import io.souper.kafka.KafkaClientConfigs;
 import io.souper.kafka.Topic;
 import io.souper.web.AvroJson;
 import io.souper.web.Json;
@@ -36,21 +36,24 @@ public final class TailCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "TOPIC", description = "souper.checkpoints, souper.updates, souper.dlq...")
     String topicName;
 
+    @PerInvocation
     @Option(names = "--last", paramLabel = "N", description = "Start N records before the end of each partition.")
     Long last;
 
+    @PerInvocation
     @Option(names = "--no-follow", description = "Stop at the end of the topic instead of waiting for new events.")
     boolean noFollow;
 
+    @PerInvocation
     @Option(names = "--max", paramLabel = "N", description = "Stop after N records.")
     Long max;
 
     @Override
     public Integer call() {
-        SouperTopics topics = SouperTopics.forRegistry(connection.schemaRegistryUrl);
-        Topic<String, ? extends SpecificRecord> topic = topics.byName(topicName);
+        KafkaClientConfigs clients = connection.connect();
+        Topic<String, ? extends SpecificRecord> topic = clients.topics().byName(topicName);
         PrintStream out = System.out;
-        Map<String, Object> config = connection.clientConfigs().consumer("souper-tail", "souper-tail");
+        Map<String, Object> config = clients.consumer("souper-tail", "souper-tail");
         config.remove("group.id");
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer())) {

@@ -1,5 +1,7 @@
 package io.souper.cli;
 
+import io.souper.kafka.EmbeddedStack;
+import io.souper.kafka.KafkaClientConfigs;
 import io.souper.kafka.TopicBootstrapper;
 import io.souper.kafka.TopicNames;
 import io.souper.kafka.TopicSpec;
@@ -16,6 +18,9 @@ import java.util.concurrent.Callable;
         subcommands = {TopicsCommand.Create.class, TopicsCommand.ListTopics.class})
 public final class TopicsCommand {
 
+    /** Replication factor of a single-broker cluster; production clusters want 3. */
+    static final short DEFAULT_REPLICATION_FACTOR = 1;
+
     @Command(name = "create", mixinStandardHelpOptions = true,
             description = {"Create every Souper topic that is missing (compacted souper.definitions and "
                     + "souper.updates; all topics keyed by soup id with one partition count, so they stay "
@@ -24,17 +29,19 @@ public final class TopicsCommand {
         @Mixin
         ConnectionOptions connection;
 
-        @Option(names = "--partitions", defaultValue = "${env:SOUPER_PARTITIONS:-6}",
-                description = "Partitions of every topic (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--partitions", defaultValue = "" + EmbeddedStack.DEFAULT_PARTITIONS,
+                description = "Partitions of every topic (env SOUPER_PARTITIONS; default: ${DEFAULT-VALUE}).")
         int partitions;
 
-        @Option(names = "--replication-factor", defaultValue = "${env:SOUPER_REPLICATION_FACTOR:-1}",
-                description = "Replication factor (default: ${DEFAULT-VALUE}; use 3 on a production cluster).")
+        @Option(names = "--replication-factor", defaultValue = "" + DEFAULT_REPLICATION_FACTOR,
+                description = "Replication factor; use 3 on a production cluster (env SOUPER_REPLICATION_FACTOR; "
+                        + "default: ${DEFAULT-VALUE}).")
         short replicationFactor;
 
         @Override
         public Integer call() {
-            try (Admin admin = Admin.create(connection.clientConfigs().admin())) {
+            KafkaClientConfigs clients = connection.connect();
+            try (Admin admin = Admin.create(clients.admin())) {
                 List<TopicSpec> specs = TopicNames.all(partitions);
                 List<String> created = new TopicBootstrapper(admin).ensure(specs, replicationFactor);
                 for (TopicSpec spec : specs) {
@@ -47,18 +54,28 @@ public final class TopicsCommand {
         }
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "List the topics Souper uses and their settings.")
+    @Command(name = "list", mixinStandardHelpOptions = true,
+            description = {"List the topics the cluster has and whether Souper's match their specs: present, "
+                    + "one partition count for all (co-partitioned; --partitions when given), and the "
+                    + "cleanup.policy each needs. Exit code 1 when one does not match."})
     static final class ListTopics implements Callable<Integer> {
-        @Option(names = "--partitions", defaultValue = "${env:SOUPER_PARTITIONS:-6}",
-                description = "Partition count to show (default: ${DEFAULT-VALUE}).")
-        int partitions;
+        @Mixin
+        ConnectionOptions connection;
+
+        @Option(names = "--partitions",
+                description = "Partition count Souper's topics must have (env SOUPER_PARTITIONS; default: "
+                        + "whatever count they share).")
+        Integer partitions;
 
         @Override
         public Integer call() {
-            for (TopicSpec spec : TopicNames.all(partitions)) {
-                System.out.printf("%-20s %s%n", spec.name(), spec.configs());
+            KafkaClientConfigs clients = connection.connect();
+            TopicInventory inventory;
+            try (Admin admin = Admin.create(clients.admin())) {
+                inventory = TopicInventory.read(admin, partitions);
             }
-            return 0;
+            inventory.lines().forEach(System.out::println);
+            return inventory.matches() ? 0 : 1;
         }
     }
 }

@@ -33,6 +33,16 @@ public record EvaluatorSettings(List<Path> storeRoots, Path workDir, String devi
 
     public static final String DEFAULT_GROUP_ID = "souper-evaluator";
     public static final String DEFAULT_DEVICE = "auto";
+    public static final String DEFAULT_WORK_DIR = ".souper/evaluator";
+    public static final int DEFAULT_BATCH_SIZE = Scorer.DEFAULT_BATCH_SIZE;
+    public static final int DEFAULT_ARCHITECTURE_CACHE_SIZE = 4;
+    public static final int DEFAULT_DATA_CACHE_SIZE = 16;
+    public static final int DEFAULT_RUNNING_SUM_CACHE_SIZE = 64;
+    public static final int DEFAULT_HASH_CACHE_SIZE = 10_000;
+    public static final int DEFAULT_MAX_POLL_RECORDS = 100;
+    public static final String DEFAULT_DEFINITION_CATCH_UP = "PT10S";
+    /** /metrics and /health of the evaluator process. */
+    public static final int DEFAULT_HTTP_PORT = 8082;
 
     public EvaluatorSettings {
         storeRoots = List.copyOf(Objects.requireNonNull(storeRoots, "storeRoots"));
@@ -57,8 +67,10 @@ public record EvaluatorSettings(List<Path> storeRoots, Path workDir, String devi
 
     /** Defaults: auto device, batch 256, 4 architectures, 16 splits, 64 soups' sums, group souper-evaluator. */
     public static EvaluatorSettings defaults(List<Path> storeRoots, Path workDir) {
-        return new EvaluatorSettings(storeRoots, workDir, DEFAULT_DEVICE, Scorer.DEFAULT_BATCH_SIZE, 4, 16, 64,
-                10_000, DEFAULT_GROUP_ID, 100, Duration.ofSeconds(10));
+        return new EvaluatorSettings(storeRoots, workDir, DEFAULT_DEVICE, DEFAULT_BATCH_SIZE,
+                DEFAULT_ARCHITECTURE_CACHE_SIZE, DEFAULT_DATA_CACHE_SIZE, DEFAULT_RUNNING_SUM_CACHE_SIZE,
+                DEFAULT_HASH_CACHE_SIZE, DEFAULT_GROUP_ID, DEFAULT_MAX_POLL_RECORDS,
+                Duration.parse(DEFAULT_DEFINITION_CATCH_UP));
     }
 
     public EvaluatorSettings withDevice(String newDevice) {

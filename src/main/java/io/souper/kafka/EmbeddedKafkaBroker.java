@@ -34,14 +34,21 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
     private static final int NODE_ID = 1;
 
+    /** The broker's own account on a SASL listener (it talks to itself as a client). */
+    private static final String BROKER_USER = "souperbroker";
+
     private final KafkaRaftServer server;
     private final String bootstrapServers;
     private final Path logDir;
+    /** Client properties with the broker's own credentials, for its readiness check. */
+    private final Map<String, Object> ownClientProperties;
 
-    private EmbeddedKafkaBroker(KafkaRaftServer server, String bootstrapServers, Path logDir) {
+    private EmbeddedKafkaBroker(KafkaRaftServer server, String bootstrapServers, Path logDir,
+                                Map<String, Object> ownClientProperties) {
         this.server = server;
         this.bootstrapServers = bootstrapServers;
         this.logDir = logDir;
+        this.ownClientProperties = ownClientProperties;
     }
 
     /** Starts a broker on free ports, keeping its data under {@code dataDir}. */
@@ -54,10 +61,27 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * keeping its data under {@code dataDir}, and waits until it answers.
      */
     public static EmbeddedKafkaBroker start(Path dataDir, int port) {
+        return start(dataDir, port, Map.of());
+    }
+
+    /**
+     * As above; with {@code saslUsers} (user name to password) not empty, the client listener is
+     * SASL_PLAINTEXT with the PLAIN mechanism and only those users get in, as on a secured cluster.
+     * Clients then need {@code security.protocol=SASL_PLAINTEXT}, {@code sasl.mechanism=PLAIN} and a
+     * {@code sasl.jaas.config} naming one of the users.
+     */
+    public static EmbeddedKafkaBroker start(Path dataDir, int port, Map<String, String> saslUsers) {
         Path logDir = dataDir.resolve("kafka").toAbsolutePath();
         int brokerPort = port == 0 ? FreePorts.pick() : port;
         int controllerPort = FreePorts.pick();
         Properties props = serverProperties(logDir, brokerPort, controllerPort);
+        Map<String, Object> own = new java.util.HashMap<>();
+        own.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:" + brokerPort);
+        if (!saslUsers.isEmpty()) {
+            String brokerPassword = org.apache.kafka.common.Uuid.randomUuid().toString();
+            props.putAll(saslListener(brokerPort, controllerPort, saslUsers, brokerPassword));
+            own.putAll(plainClient(BROKER_USER, brokerPassword));
+        }
         try {
             Files.createDirectories(logDir);
             formatIfNew(logDir);
@@ -67,7 +91,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
         server.startup();
         String bootstrap = "localhost:" + brokerPort;
-        EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, bootstrap, logDir);
+        EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, bootstrap, logDir, Map.copyOf(own));
         broker.awaitReady(Duration.ofSeconds(60));
         LOG.info("Embedded Kafka broker ready at {} (data in {})", bootstrap, logDir);
         return broker;
@@ -118,6 +142,39 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         return p;
     }
 
+    /** The client listener as SASL_PLAINTEXT/PLAIN; the controller listener stays local and plain. */
+    private static Map<String, String> saslListener(int brokerPort, int controllerPort, Map<String, String> users,
+                                                   String brokerPassword) {
+        StringBuilder jaas = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required")
+                .append(" username=\"").append(BROKER_USER).append("\" password=\"").append(brokerPassword).append('"')
+                .append(" user_").append(BROKER_USER).append("=\"").append(brokerPassword).append('"');
+        users.forEach((user, password) -> {
+            if (!user.matches("[A-Za-z0-9_.]+") || password.contains("\"")) {
+                throw new IllegalArgumentException("SASL user names are letters, digits, '_' and '.', and passwords "
+                        + "have no '\"', got user '" + user + "'");
+            }
+            jaas.append(" user_").append(user).append("=\"").append(password).append('"');
+        });
+        jaas.append(';');
+        return Map.of(
+                "listeners", "SASL_PLAINTEXT://localhost:" + brokerPort + ",CONTROLLER://localhost:" + controllerPort,
+                "advertised.listeners", "SASL_PLAINTEXT://localhost:" + brokerPort,
+                "listener.security.protocol.map", "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "inter.broker.listener.name", "SASL_PLAINTEXT",
+                "sasl.enabled.mechanisms", "PLAIN",
+                "sasl.mechanism.inter.broker.protocol", "PLAIN",
+                "listener.name.sasl_plaintext.plain.sasl.jaas.config", jaas.toString());
+    }
+
+    /** Client properties that log in as {@code user} over SASL_PLAINTEXT with PLAIN. */
+    public static Map<String, String> plainClient(String user, String password) {
+        return Map.of(
+                "security.protocol", "SASL_PLAINTEXT",
+                "sasl.mechanism", "PLAIN",
+                "sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+                        + user + "\" password=\"" + password + "\";");
+    }
+
     private static void formatIfNew(Path logDir) throws IOException {
         if (Files.exists(logDir.resolve("meta.properties"))) {
             return;
@@ -140,7 +197,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     private void awaitReady(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+        try (Admin admin = Admin.create(ownClientProperties)) {
             while (true) {
                 try {
                     admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);

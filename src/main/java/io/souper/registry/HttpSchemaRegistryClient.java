@@ -45,6 +45,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
     private final String urlText;
     private final HttpClient http;
     private final Duration requestTimeout;
+    private final RegistryClientSecurity security;
     private final Map<Integer, Schema> schemasById = new ConcurrentHashMap<>();
     private final Map<String, Map<Schema, RegisteredSchema>> lookups = new ConcurrentHashMap<>();
     private final Map<String, Map<Schema, Integer>> registeredIds = new ConcurrentHashMap<>();
@@ -60,14 +61,24 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
      * @param requestTimeout how long to wait for one answer
      */
     public HttpSchemaRegistryClient(String urls, Duration connectTimeout, Duration requestTimeout) {
+        this(urls, connectTimeout, requestTimeout, RegistryClientSecurity.from(urls, null));
+    }
+
+    /**
+     * @param security credentials sent with every request and the TLS stores for https registries
+     */
+    public HttpSchemaRegistryClient(String urls, Duration connectTimeout, Duration requestTimeout,
+                                    RegistryClientSecurity security) {
         this.baseUrls = parseUrls(urls);
         this.urlText = String.join(",", baseUrls);
         this.requestTimeout = requestTimeout;
-        this.http = HttpClient.newBuilder()
+        this.security = security;
+        HttpClient.Builder builder = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(connectTimeout)
-                .followRedirects(HttpClient.Redirect.NORMAL)
-                .build();
+                .followRedirects(HttpClient.Redirect.NORMAL);
+        security.sslContext().ifPresent(builder::sslContext);
+        this.http = builder.build();
     }
 
     @Override
@@ -228,6 +239,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
             if (body != null) {
                 request.header("Content-Type", RestMessages.CONTENT_TYPE);
             }
+            security.authorization().ifPresent(value -> request.header("Authorization", value));
             HttpResponse<String> response;
             try {
                 response = http.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
@@ -248,6 +260,12 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
             JavaType type) {
         int status = response.statusCode();
         String text = response.body();
+        if (status == 401 || status == 403) {
+            // Not an outage and not a bad record: retrying cannot help, so say what to fix.
+            throw new SchemaRegistryException(status * 100 + 1, "schema registry at " + base + " refused "
+                    + (status == 401 ? "the credentials (HTTP 401 Unauthorized)" : "access (HTTP 403 Forbidden)")
+                    + ": check " + RegistryClientSecurity.CREDENTIALS_SOURCE + " and " + RegistryClientSecurity.USER_INFO);
+        }
         if (status >= 200 && status < 300) {
             try {
                 return RestMessages.JSON.readValue(text, type);
@@ -321,6 +339,11 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
                 continue;
             }
             URI uri = URI.create(url);
+            if (uri.getRawUserInfo() != null) {
+                // credentials in the URL are sent as a header (RegistryClientSecurity), never in the URL
+                url = url.replace(uri.getRawUserInfo() + "@", "");
+                uri = URI.create(url);
+            }
             if (!"http".equalsIgnoreCase(uri.getScheme()) && !"https".equalsIgnoreCase(uri.getScheme())
                     || uri.getHost() == null) {
                 throw new IllegalArgumentException("schema registry URL must be http(s)://host[:port], got '" + raw + "'");

@@ -39,12 +39,24 @@ final class KafkaSchemaLog implements SchemaLog {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
     private final String bootstrapServers;
+    /** Client properties of the cluster (bootstrap, SASL, TLS...), shared by the log's three clients. */
+    private final Map<String, ?> clientProperties;
     private final String topic;
     private final TopicPartition partition;
     private final KafkaProducer<byte[], byte[]> producer;
 
     KafkaSchemaLog(String bootstrapServers, String topic, short replicationFactor) {
-        this.bootstrapServers = bootstrapServers;
+        this(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), topic, replicationFactor);
+    }
+
+    /** @param clientProperties Kafka client properties; {@code bootstrap.servers} must be among them */
+    KafkaSchemaLog(Map<String, ?> clientProperties, String topic, short replicationFactor) {
+        Object bootstrap = clientProperties.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG);
+        if (bootstrap == null) {
+            throw new IllegalArgumentException("the schema registry's Kafka log needs bootstrap.servers");
+        }
+        this.bootstrapServers = bootstrap.toString();
+        this.clientProperties = Map.copyOf(clientProperties);
         this.topic = topic;
         this.partition = new TopicPartition(topic, 0);
         ensureTopic(replicationFactor);
@@ -53,8 +65,7 @@ final class KafkaSchemaLog implements SchemaLog {
 
     @Override
     public List<SchemaLogEntry> readAll() {
-        Properties config = new Properties();
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        Properties config = clientConfig();
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, "schema-registry-reader");
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -106,14 +117,19 @@ final class KafkaSchemaLog implements SchemaLog {
         }
     }
 
+    private Properties clientConfig() {
+        Properties config = new Properties();
+        config.putAll(clientProperties);
+        return config;
+    }
+
     @Override
     public void close() {
         producer.close(Duration.ofSeconds(5));
     }
 
     private Properties producerConfig() {
-        Properties config = new Properties();
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        Properties config = clientConfig();
         config.put(ProducerConfig.CLIENT_ID_CONFIG, "schema-registry-writer");
         // Every write is awaited before the registry answers: durability over throughput.
         config.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -126,8 +142,7 @@ final class KafkaSchemaLog implements SchemaLog {
 
     /** Creates the topic (1 partition, compacted) or checks that the existing one has one partition. */
     private void ensureTopic(short replicationFactor) {
-        Properties config = new Properties();
-        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        Properties config = clientConfig();
         config.put(AdminClientConfig.CLIENT_ID_CONFIG, "schema-registry-admin");
         try (Admin admin = Admin.create(config)) {
             NewTopic newTopic = new NewTopic(topic, 1, replicationFactor)

@@ -17,7 +17,8 @@ public final class SchemaRegistryClients {
     /**
      * {@code mock://scope} gives the shared in-memory registry of that scope; {@code http(s)://...}
      * (comma-separated for several registries) gives an {@link HttpSchemaRegistryClient} with the
-     * timeouts of {@code config} ({@link #CONNECT_TIMEOUT_MS}, {@link #REQUEST_TIMEOUT_MS}).
+     * timeouts of {@code config} ({@link #CONNECT_TIMEOUT_MS}, {@link #REQUEST_TIMEOUT_MS}) and its
+     * credentials and TLS stores ({@link RegistryClientSecurity}: Confluent's property names).
      */
     public static SchemaRegistryClient forUrl(String url, Map<String, ?> config) {
         if (url == null || url.isBlank()) {
@@ -32,7 +33,8 @@ public final class SchemaRegistryClients {
         }
         return new HttpSchemaRegistryClient(trimmed,
                 millis(config, CONNECT_TIMEOUT_MS, HttpSchemaRegistryClient.DEFAULT_CONNECT_TIMEOUT),
-                millis(config, REQUEST_TIMEOUT_MS, HttpSchemaRegistryClient.DEFAULT_REQUEST_TIMEOUT));
+                millis(config, REQUEST_TIMEOUT_MS, HttpSchemaRegistryClient.DEFAULT_REQUEST_TIMEOUT),
+                RegistryClientSecurity.from(trimmed, config));
     }
 
     private static Duration millis(Map<String, ?> config, String key, Duration fallback) {

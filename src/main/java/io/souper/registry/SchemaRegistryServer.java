@@ -1,6 +1,11 @@
 package io.souper.registry;
 
+import com.sun.net.httpserver.BasicAuthenticator;
+import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpServer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Map;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -59,11 +64,27 @@ public final class SchemaRegistryServer implements AutoCloseable {
      * @param topic state topic, created (1 partition, replication 1, compacted) when missing
      */
     public SchemaRegistryServer(String bootstrapServers, InetSocketAddress address, String topic) {
-        this(new KafkaSchemaLog(bootstrapServers, topic, (short) 1), address);
+        this(new KafkaSchemaLog(bootstrapServers, topic, (short) 1), address, Map.of());
+    }
+
+    /**
+     * @param kafkaClientProperties the cluster's client properties ({@code bootstrap.servers}, and SASL or
+     *                              TLS settings for a secured cluster)
+     * @param users                 user name to password; when not empty every request must carry HTTP basic
+     *                              credentials of one of them, as Confluent's registry with
+     *                              {@code authentication.method=BASIC} requires
+     */
+    public SchemaRegistryServer(Map<String, ?> kafkaClientProperties, InetSocketAddress address, String topic,
+                                Map<String, String> users) {
+        this(new KafkaSchemaLog(kafkaClientProperties, topic, (short) 1), address, users);
     }
 
     /** For tests: a server over any log. The server closes the log when it closes. */
     SchemaRegistryServer(SchemaLog log, InetSocketAddress address) {
+        this(log, address, Map.of());
+    }
+
+    private SchemaRegistryServer(SchemaLog log, InetSocketAddress address, Map<String, String> users) {
         this.log = log;
         SchemaRegistryState state;
         try {
@@ -78,7 +99,10 @@ public final class SchemaRegistryServer implements AutoCloseable {
         }
         this.executor = Executors.newFixedThreadPool(4, daemonThreads());
         http.setExecutor(executor);
-        http.createContext("/", new RegistryRestHandler(state));
+        HttpContext context = http.createContext("/", new RegistryRestHandler(state));
+        if (!users.isEmpty()) {
+            context.setAuthenticator(new PasswordCheck(Map.copyOf(users)));
+        }
         http.start();
         InetSocketAddress bound = http.getAddress();
         String host = bound.getAddress().isAnyLocalAddress() ? "localhost" : bound.getAddress().getHostAddress();
@@ -86,7 +110,8 @@ public final class SchemaRegistryServer implements AutoCloseable {
             host = "[" + host + "]";
         }
         this.url = "http://" + host + ":" + bound.getPort();
-        LOG.info("Schema registry listening at {} with {} subjects", url, state.subjects().size());
+        LOG.info("Schema registry listening at {} with {} subjects{}", url, state.subjects().size(),
+                users.isEmpty() ? "" : " (basic authentication required)");
     }
 
     /** Base URL for clients, e.g. {@code http://127.0.0.1:34567}. */
@@ -109,6 +134,23 @@ public final class SchemaRegistryServer implements AutoCloseable {
         }
         log.close();
         LOG.info("Schema registry at {} stopped", url);
+    }
+
+    /** HTTP basic authentication against a fixed table; compares in constant time. */
+    private static final class PasswordCheck extends BasicAuthenticator {
+        private final Map<String, String> users;
+
+        PasswordCheck(Map<String, String> users) {
+            super("souper-schema-registry", StandardCharsets.UTF_8);
+            this.users = users;
+        }
+
+        @Override
+        public boolean checkCredentials(String user, String password) {
+            String expected = users.get(user);
+            return expected != null && MessageDigest.isEqual(expected.getBytes(StandardCharsets.UTF_8),
+                    password.getBytes(StandardCharsets.UTF_8));
+        }
     }
 
     private static ThreadFactory daemonThreads() {

@@ -1,5 +1,6 @@
 package io.souper.streams;
 
+import io.souper.kafka.KafkaClientConfigs;
 import io.souper.kafka.SouperTopics;
 import io.souper.metrics.SouperMetrics;
 import io.souper.web.HttpEndpoint;
@@ -37,10 +38,18 @@ public final class SouperStreamsApp implements AutoCloseable {
     public static SouperStreamsApp start(String bootstrapServers, SouperTopics topics, String applicationId,
                                          Path stateDir, int threads, SouperStreamsSettings settings,
                                          SouperMetrics metrics, HttpEndpoint endpoint, String advertisedHost) {
+        return start(new KafkaClientConfigs(bootstrapServers, null), topics, applicationId, stateDir, threads,
+                settings, metrics, endpoint, advertisedHost);
+    }
+
+    /** As above, with every client property of {@code clients} (a secured cluster's SASL or TLS settings). */
+    public static SouperStreamsApp start(KafkaClientConfigs clients, SouperTopics topics, String applicationId,
+                                         Path stateDir, int threads, SouperStreamsSettings settings,
+                                         SouperMetrics metrics, HttpEndpoint endpoint, String advertisedHost) {
         StreamsBuilder builder = new StreamsBuilder();
         SouperTopology.build(builder, topics, settings, metrics.registry());
         HostInfo self = new HostInfo(advertisedHost, endpoint.port());
-        Properties config = SouperStreamsConfig.create(bootstrapServers, applicationId, stateDir,
+        Properties config = SouperStreamsConfig.create(clients, applicationId, stateDir,
                 self.host() + ":" + self.port(), threads);
         KafkaStreams streams = new KafkaStreams(builder.build(), config);
         streams.setUncaughtExceptionHandler(error -> {

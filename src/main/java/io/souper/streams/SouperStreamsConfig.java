@@ -1,5 +1,6 @@
 package io.souper.streams;
 
+import io.souper.kafka.KafkaClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
@@ -14,6 +15,11 @@ import java.util.Properties;
 public final class SouperStreamsConfig {
 
     public static final String DEFAULT_APPLICATION_ID = "souper";
+    public static final String DEFAULT_STATE_DIR = ".souper/streams";
+    public static final int DEFAULT_THREADS = 1;
+    /** The query API, the web page and /metrics. */
+    public static final int DEFAULT_HTTP_PORT = 8080;
+    public static final String DEFAULT_ADVERTISED_HOST = "localhost";
 
     private SouperStreamsConfig() {
     }
@@ -23,9 +29,18 @@ public final class SouperStreamsConfig {
      */
     public static Properties create(String bootstrapServers, String applicationId, Path stateDir,
                                     String applicationServer, int threads) {
+        return create(new KafkaClientConfigs(bootstrapServers, null), applicationId, stateDir, applicationServer, threads);
+    }
+
+    /**
+     * As above, with the user's client properties (SASL, TLS...) under Souper's own settings: they reach
+     * the Streams consumers, producers and admin client alike.
+     */
+    public static Properties create(KafkaClientConfigs clients, String applicationId, Path stateDir,
+                                    String applicationServer, int threads) {
         Properties p = new Properties();
+        p.putAll(clients.common());
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
         // A soup must never be lost or corrupted: state, outputs and offsets commit together.
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);

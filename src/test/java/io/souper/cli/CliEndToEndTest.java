@@ -61,7 +61,8 @@ class CliEndToEndTest {
 
     @Test
     void definedSoupIsOnTheCompactedDefinitionsTopic() {
-        Run defined = run("soup", "define", "def-soup", "--architecture", "/models/cnn.pt", "--held-out", "/data/h.safetensors",
+        Run defined = run("soup", "define", "def-soup", "--no-check", "--architecture", "/models/cnn.pt",
+                "--held-out", "/data/h.safetensors",
                 "--shift", "noise=/data/noise.safetensors", "--policy", "online", "--accept", ">=");
         assertThat(defined.code).isZero();
         JsonNode value = run("tail", "souper.definitions", "--no-follow").lines().stream().map(CliEndToEndTest::json)
@@ -74,12 +75,74 @@ class CliEndToEndTest {
 
     @Test
     void badInputGivesOneClearLineAndAFailingExitCode() {
-        Run run = run("soup", "define", "x", "--architecture", "a.pt", "--held-out", "h", "--policy", "greedy");
+        Run run = run("soup", "define", "x", "--no-check", "--architecture", "a.pt", "--held-out", "h", "--policy", "greedy");
         assertThat(run.code).isEqualTo(1);
         assertThat(run.err).contains("--policy must be sorted or online, got 'greedy'");
         Run missing = run("publish-checkpoint", "--soup", "s", "--checkpoint", dir.resolve("nope").toString(), "--run-id", "r");
         assertThat(missing.code).isEqualTo(1);
         assertThat(missing.err).contains("does not exist");
+    }
+
+    @Test
+    void defineChecksTheLocalFilesAndPublishesNothingWhenOneIsMissing() throws Exception {
+        Path architecture = Path.of("models/fmnist_cnn.pt").toAbsolutePath();
+        Path heldOut = dir.resolve("held-out.safetensors");
+        io.souper.data.DatasetFiles.write(heldOut, new io.souper.data.LabeledImages("h", new float[3 * 4], new int[]{0, 1, 2},
+                1, 2, 2));
+        Path notAModel = Files.writeString(dir.resolve("weights.pt"), "pickle, not TorchScript");
+
+        Run missing = run("soup", "define", "checked-soup", "--architecture", architecture.toString(),
+                "--held-out", heldOut.toString(), "--shift", "noise=" + dir.resolve("no-such-shift.safetensors"));
+        assertThat(missing.code).isEqualTo(1);
+        assertThat(missing.err.lines().filter(l -> l.startsWith("souper:")).toList()).singleElement().asString()
+                .contains("not published: shift noise", "no-such-shift.safetensors", "no such file", "--no-check");
+
+        Run wrongFormat = run("soup", "define", "checked-soup", "--architecture", notAModel.toString(),
+                "--held-out", heldOut.toString());
+        assertThat(wrongFormat.code).isEqualTo(1);
+        assertThat(wrongFormat.err).contains("not a TorchScript archive");
+        assertThat(run("tail", "souper.definitions", "--no-follow").lines()).noneMatch(l -> l.contains("checked-soup"));
+
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream findings = new ByteArrayOutputStream();
+        Run ok;
+        try {
+            System.setErr(new PrintStream(findings, true, StandardCharsets.UTF_8));
+            ok = run("soup", "define", "checked-soup", "--architecture", architecture.toString(), "--held-out",
+                    heldOut.toString(), "--test", "s3://bucket/test.safetensors");
+        } finally {
+            System.setErr(oldErr);
+        }
+        assertThat(ok.code).as(ok.err).isZero();
+        assertThat(findings.toString(StandardCharsets.UTF_8)).contains("ok    architecture", "TorchScript archive",
+                "ok    held-out", "3 labelled examples", "ok    test s3://bucket/test.safetensors: not checked");
+        assertThat(run("tail", "souper.definitions", "--no-follow").lines()).anyMatch(l -> l.contains("checked-soup"));
+    }
+
+    @Test
+    void topicsListShowsWhatTheClusterHasAndWhetherItMatches() {
+        Run list = run("topics", "list");
+        assertThat(list.code).isZero();
+        assertThat(list.out).contains("souper.definitions   ok        2 partitions, cleanup.policy=compact",
+                "souper.dlq           ok        2 partitions, cleanup.policy=delete", "other topics: _schemas");
+        Run wrongCount = run("topics", "list", "--partitions", "3");
+        assertThat(wrongCount.code).isEqualTo(1);
+        assertThat(wrongCount.out).contains("souper.updates       DIFFERENT 2 partitions, cleanup.policy=compact "
+                + "(2 partitions, wanted 3)", "do not match");
+    }
+
+    @Test
+    void helpNeverBreaksAUrlOrAnAddressAcrossLines() {
+        List<CommandLine> all = new ArrayList<>();
+        collect(SouperCli.commandLine(), all);
+        for (CommandLine command : all) {
+            String help = command.getUsageMessage(CommandLine.Help.Ansi.OFF);
+            assertThat(help).as("help of %s", command.getCommandName())
+                    .doesNotContainPattern("(https?|mock|file):\\s*\\n\\s*//")
+                    .doesNotContainPattern("localhost:\\s*\\n");
+        }
+        assertThat(SouperCli.commandLine().getSubcommands().get("streams").getUsageMessage(CommandLine.Help.Ansi.OFF))
+                .contains("http://localhost:8081", "localhost:9092");
     }
 
     @Test

@@ -62,9 +62,11 @@ class EvaluatorCommandTest {
     }
 
     private static EvaluatorSettings parse(Map<String, String> env, String... args) {
-        EvaluatorCommand command = new EvaluatorCommand();
-        command.environment = env;
-        new CommandLine(command).parseArgs(args);
+        String[] full = new String[args.length + 1];
+        full[0] = "evaluator";
+        System.arraycopy(args, 0, full, 1, args.length);
+        CommandLine.ParseResult parsed = SouperCli.commandLine(env).parseArgs(full);
+        EvaluatorCommand command = parsed.subcommand().commandSpec().commandLine().getCommand();
         return command.settings();
     }
 }
