@@ -25,7 +25,8 @@ import java.util.Optional;
  * registry or broker down, a retriable I/O error) are retried by {@link Retry} until they pass;
  * the record's faults become a result carrying a structured error AND a dead letter (undecodable
  * bytes: DESERIALIZATION_FAILED only; anything else: EVALUATION_FAILED, with the original bytes),
- * and the evaluator moves on; a bug is thrown and stops the evaluator, uncommitted.
+ * and the evaluator moves on (an unexpected exception while scoring is answered as INTERNAL_ERROR
+ * and logged with its stack trace; see {@link #failure}).
  */
 final class EvaluationHandler implements WorkProcessor {
 
@@ -111,15 +112,18 @@ final class EvaluationHandler implements WorkProcessor {
     }
 
     /**
-     * The record's faults (coded refusals, and libtorch failing on these weights) are answered;
-     * anything else is a bug and is rethrown, so it stops the evaluator instead of hiding as a
-     * dead letter.
+     * What an evaluation failure is answered with. Coded refusals and libtorch failing on these
+     * weights are the record's. Anything else is answered too, as INTERNAL_ERROR, but logged with
+     * its stack trace: scoring runs third-party and native code on files anyone can announce, so
+     * an unexpected exception there is most likely the file's doing, and stopping the evaluator
+     * would stop every soup's evaluations and crash again on the same record after a restart.
+     * An {@link Error} (out of memory) is not caught here and does stop the process.
      */
     private static EvaluationFailure failure(RuntimeException error) {
-        if (Faults.isRecordFault(error) || error instanceof EngineException) {
-            return EvaluationFailure.of(error);
+        if (!Faults.isRecordFault(error) && !(error instanceof EngineException)) {
+            LOG.error("unexpected failure while evaluating; answered as INTERNAL_ERROR", error);
         }
-        throw error;
+        return EvaluationFailure.of(error);
     }
 
     private boolean publishFailure(WorkItem item, EvaluationResult result, EvaluationFailure failure) {
@@ -128,7 +132,7 @@ final class EvaluationHandler implements WorkProcessor {
                 "retriable", Boolean.toString(failure.retriable()),
                 "subjectId", result.getSubjectId(),
                 "subjectKind", result.getSubjectKind().name()));
-        boolean delivered = publisher.publish(result, letter, item.key());
+        boolean delivered = publisher.publish(result, letter, DeadLetters.recordKey(item.key()));
         if (delivered) {
             metrics.deadLettered(DeadLetters.EVALUATION_FAILED);
         }
@@ -137,7 +141,7 @@ final class EvaluationHandler implements WorkProcessor {
 
     private boolean deadLetterOnly(WorkItem item, String reason, String message) {
         LOG.warn("{} sent to the dead-letter topic: {}: {}", item, reason, message);
-        boolean delivered = publisher.publish(null, deadLetter(item, reason, message, Map.of()), item.key());
+        boolean delivered = publisher.publish(null, deadLetter(item, reason, message, Map.of()), DeadLetters.recordKey(item.key()));
         if (delivered) {
             metrics.deadLettered(reason);
         }
@@ -156,10 +160,8 @@ final class EvaluationHandler implements WorkProcessor {
     }
 
     private static DeadLetter deadLetter(WorkItem item, String reason, String message, Map<String, String> headers) {
-        DeadLetter letter = DeadLetters.of(item.topic(), item.partition().partition(), item.offset(), item.key(),
-                item.value(), reason, message, COMPONENT, Instant.now());
-        letter.setHeaders(Map.copyOf(headers));
-        return letter;
+        return DeadLetters.of(item.topic(), item.partition().partition(), item.offset(), item.key(), item.value(),
+                reason, message, COMPONENT, Instant.now(), headers);
     }
 
     @Override
