@@ -5,6 +5,7 @@ import io.souper.evaluator.EvaluatorSettings;
 import io.souper.evaluator.Scorer;
 import io.souper.kafka.SouperTopics;
 import io.souper.metrics.SouperMetrics;
+import io.souper.web.Health;
 import io.souper.web.HttpEndpoint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -86,6 +87,7 @@ public final class EvaluatorCommand implements Callable<Integer> {
              HttpEndpoint endpoint = new HttpEndpoint("0.0.0.0", httpPort, metrics).start();
              EvaluatorService service = EvaluatorService.start(connection.clientConfigs(),
                      SouperTopics.forRegistry(connection.schemaRegistryUrl), settings, metrics)) {
+            endpoint.health(() -> Health.consumer("evaluator", service.isRunning(), service.assignment().size()));
             System.out.println("souper evaluator running on " + service.device() + " (group " + settings.groupId()
                     + ", store roots " + settings.storeRoots() + "); metrics at " + endpoint.url() + "/metrics");
             System.out.flush();

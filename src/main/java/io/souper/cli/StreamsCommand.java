@@ -6,6 +6,8 @@ import io.souper.streams.SouperStreamsApp;
 import io.souper.streams.SouperStreamsConfig;
 import io.souper.streams.SouperStreamsSettings;
 import io.souper.web.HttpEndpoint;
+import io.souper.web.SouperWeb;
+import org.apache.kafka.streams.state.HostInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -50,12 +52,13 @@ public final class StreamsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        SouperTopics topics = SouperTopics.forRegistry(connection.schemaRegistryUrl);
         try (SouperMetrics metrics = new SouperMetrics("streams");
              HttpEndpoint endpoint = new HttpEndpoint("0.0.0.0", httpPort, metrics).start();
-             SouperStreamsApp app = SouperStreamsApp.start(connection.bootstrapServers,
-                     SouperTopics.forRegistry(connection.schemaRegistryUrl), applicationId, stateDir, threads,
-                     new SouperStreamsSettings(definitionWait, 1_000, Duration.ofSeconds(30)),
-                     metrics, endpoint, advertisedHost)) {
+             SouperStreamsApp app = SouperStreamsApp.start(connection.bootstrapServers, topics, applicationId,
+                     stateDir, threads, new SouperStreamsSettings(definitionWait, 1_000, Duration.ofSeconds(30)),
+                     metrics, new HostInfo(advertisedHost, endpoint.port()));
+             SouperWeb web = SouperWeb.serve(endpoint, app, connection.clientConfigs(), topics)) {
             System.out.println("souper streams running; queries and metrics at " + endpoint.url());
             Foreground.awaitStop();
         }

@@ -1,6 +1,5 @@
 package io.souper.streams;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.souper.events.EvaluationResult;
 import io.souper.events.SoupDecision;
 import io.souper.events.SoupDefinition;
@@ -15,7 +14,9 @@ import io.souper.kafka.TopicNames;
 import io.souper.kafka.TopicReader;
 import io.souper.metrics.SouperMetrics;
 import io.souper.web.HttpEndpoint;
-import io.souper.web.Json;
+import io.souper.web.SoupApi;
+import io.souper.web.SoupApiClient;
+import org.apache.kafka.streams.state.HostInfo;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -23,10 +24,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -102,7 +99,7 @@ class SouperRestartIntegrationTest {
                             producer.send(new ProducerRecord<>(TopicNames.EVALUATIONS, null, T0 + 1000L * (i + 1), soup, scored)).get();
                         }
                         for (String soup : SOUPS) {
-                            souper.awaitSettled(soup, i + 1);
+                            souper.api.awaitSettled(soup, i + 1, Duration.ofSeconds(60));
                         }
                     }
                 } finally {
@@ -118,33 +115,13 @@ class SouperRestartIntegrationTest {
         private final SouperMetrics metrics = new SouperMetrics("streams");
         private final HttpEndpoint endpoint = new HttpEndpoint("localhost", 0, metrics).start();
         private final SouperStreamsApp app;
-        private final HttpClient http = HttpClient.newHttpClient();
+        private final SoupApiClient api = new SoupApiClient(endpoint.url());
 
         Souper(KafkaClientConfigs clients, SouperTopics topics, Path state) throws InterruptedException {
             app = SouperStreamsApp.start(clients.bootstrapServers(), topics, "souper-restart", state, 1,
-                    SouperStreamsSettings.defaults(), metrics, endpoint, "localhost");
+                    SouperStreamsSettings.defaults(), metrics, new HostInfo("localhost", endpoint.port()));
+            new SoupApi(app.queries()).register(endpoint);
             app.awaitRunning(Duration.ofSeconds(60));
-        }
-
-        /** Waits until the soup has taken all {@code checkpoints} and has nothing in flight. */
-        void awaitSettled(String soupId, int checkpoints) throws Exception {
-            long deadline = System.currentTimeMillis() + 60_000;
-            JsonNode last = null;
-            while (System.currentTimeMillis() < deadline) {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(endpoint.url() + "/soups/" + soupId)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    last = Json.MAPPER.readTree(r.body());
-                    JsonNode counts = last.get("counts");
-                    if (last.get("inFlight").isNull()
-                            && counts.get("scored").asInt() + counts.get("failed").asInt() == checkpoints
-                            && counts.get("pending").asInt() == 0) {
-                        return;
-                    }
-                }
-                Thread.sleep(50);
-            }
-            throw new AssertionError("soup " + soupId + " did not settle on " + checkpoints + " checkpoints: " + last);
         }
 
         @Override
