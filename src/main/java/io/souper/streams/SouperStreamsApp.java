@@ -16,7 +16,7 @@ import java.util.Properties;
 /**
  * The running souper: the topology on Kafka Streams, its metrics, and typed queries over
  * its stores. Which HTTP routes serve those queries is the caller's wiring (see
- * {@code io.souper.web}). An uncaught error replaces the stream thread instead of killing
+ * the web package). An uncaught error replaces the stream thread instead of killing
  * the application; exactly-once processing makes the retry safe.
  */
 public final class SouperStreamsApp implements AutoCloseable {
