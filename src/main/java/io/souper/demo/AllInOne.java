@@ -52,7 +52,14 @@ public final class AllInOne implements AutoCloseable {
         SouperMetrics metrics = new SouperMetrics("all-in-one");
         // The endpoint before the stack: the first JDK HTTP server fixes the request timeout (see HttpEndpoint).
         HttpEndpoint endpoint = new HttpEndpoint("localhost", httpPort, metrics);
-        EmbeddedStack stack = EmbeddedStack.start(dataDir.resolve("stack"), 0, 0, 2);
+        EmbeddedStack stack;
+        try {
+            stack = EmbeddedStack.start(dataDir.resolve("stack"), 0, 0, 2);
+        } catch (RuntimeException e) {
+            endpoint.close();
+            metrics.close();
+            throw e;
+        }
         SouperStreamsApp souper = null;
         SouperWeb web = null;
         try {

@@ -39,6 +39,10 @@ public final class EventStream {
         exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
         exchange.getResponseHeaders().set("Cache-Control", "no-cache");
         exchange.getResponseHeaders().set("X-Accel-Buffering", "no");
+        if (exchange.getRequestMethod().equals("HEAD")) {
+            exchange.sendResponseHeaders(200, -1);
+            return;
+        }
         exchange.sendResponseHeaders(200, 0);
         try (SoupEvents.Subscription subscription = events.subscribe(lastEventId(exchange));
              OutputStream out = exchange.getResponseBody()) {
