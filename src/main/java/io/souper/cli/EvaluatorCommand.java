@@ -6,6 +6,7 @@ import io.souper.kafka.KafkaClientConfigs;
 import io.souper.kafka.TopicNames;
 import io.souper.metrics.ConsumerLag;
 import io.souper.metrics.SouperMetrics;
+import io.souper.web.Health;
 import io.souper.web.HttpEndpoint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -90,6 +91,7 @@ public final class EvaluatorCommand implements Callable<Integer> {
              HttpEndpoint endpoint = new HttpEndpoint("0.0.0.0", httpPort, metrics).start();
              EvaluatorService service = EvaluatorService.start(clients, clients.topics(), settings, metrics)) {
             metrics.watchConsumerLag(clients.admin(), TopicNames.names(), ConsumerLag.DEFAULT_INTERVAL);
+            endpoint.health(() -> Health.consumer("evaluator", service.isRunning(), service.assignment().size()));
             System.out.println("souper evaluator running on " + service.device() + " (group " + settings.groupId()
                     + ", store roots " + settings.storeRoots() + "); metrics at " + endpoint.url() + "/metrics");
             System.out.flush();

@@ -6,20 +6,23 @@ import io.souper.events.SoupPolicy;
 import io.souper.kafka.EventPublisher;
 import io.souper.kafka.KafkaClientConfigs;
 import io.souper.streams.SouperStreamsConfig;
+import io.souper.kafka.SouperTopics;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.souper.web.AvroJson;
+import io.souper.web.Json;
+import io.souper.web.SoupApiClient;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "soup", mixinStandardHelpOptions = true, description = "Define soups and look at them.",
@@ -150,22 +153,32 @@ public final class SoupCommand {
         String api;
 
         @Override
-        public Integer call() throws Exception {
-            String path = soupId == null ? "/soups" : "/soups/" + java.net.URLEncoder.encode(soupId,
-                    java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20") + (decisions ? "/decisions" : "");
-            HttpResponse<String> response;
+        public Integer call() {
+            SoupApiClient client = new SoupApiClient(api);
+            JsonNode answer;
             try {
-                response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(api + path)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-            } catch (java.io.IOException e) {
-                throw new IllegalStateException("cannot reach the souper at " + api + " (is `souper streams` or "
-                        + "`souper demo` running?): " + e.getMessage(), e);
-            }
-            if (response.statusCode() != 200) {
-                System.err.println("souper: " + api + path + " answered " + response.statusCode() + ": " + response.body());
+                if (soupId == null) {
+                    ArrayNode all = Json.MAPPER.createArrayNode();
+                    client.soups().forEach(soup -> all.add(soup.json()));
+                    answer = all;
+                } else if (decisions) {
+                    ArrayNode all = Json.MAPPER.createArrayNode();
+                    Optional<List<SoupApiClient.Decision>> found = client.decisions(soupId);
+                    found.ifPresent(list -> list.forEach(d -> all.add(d.json())));
+                    answer = found.isPresent() ? all : null;
+                } else {
+                    answer = client.soup(soupId).map(SoupApiClient.SoupStatus::json).orElse(null);
+                }
+            } catch (SoupApiClient.SoupApiException e) {
+                System.err.println("souper: " + e.getMessage() + (e.status() == 0
+                        ? " (is `souper streams` or `souper demo` running?)" : ""));
                 return 1;
             }
-            System.out.println(response.body());
+            if (answer == null) {
+                System.err.println("souper: no soup '" + soupId + "' at " + api);
+                return 1;
+            }
+            System.out.println(Json.write(answer));
             return 0;
         }
     }

@@ -1,6 +1,7 @@
 package io.souper.cli;
 
 import io.souper.kafka.KafkaClientConfigs;
+import io.souper.kafka.SouperTopics;
 import io.souper.kafka.TopicNames;
 import io.souper.metrics.ConsumerLag;
 import io.souper.metrics.SouperMetrics;
@@ -8,6 +9,8 @@ import io.souper.streams.SouperStreamsApp;
 import io.souper.streams.SouperStreamsConfig;
 import io.souper.streams.SouperStreamsSettings;
 import io.souper.web.HttpEndpoint;
+import io.souper.web.SouperWeb;
+import org.apache.kafka.streams.state.HostInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -55,11 +58,13 @@ public final class StreamsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         KafkaClientConfigs clients = connection.connect();
+        SouperTopics topics = clients.topics();
         try (SouperMetrics metrics = new SouperMetrics("streams");
              HttpEndpoint endpoint = new HttpEndpoint("0.0.0.0", httpPort, metrics).start();
-             SouperStreamsApp app = SouperStreamsApp.start(clients, clients.topics(), applicationId, stateDir,
-                     threads, SouperStreamsSettings.withDefinitionWait(definitionWait),
-                     metrics, endpoint, advertisedHost)) {
+             SouperStreamsApp app = SouperStreamsApp.start(clients, topics, applicationId, stateDir, threads,
+                     SouperStreamsSettings.withDefinitionWait(definitionWait), metrics,
+                     new HostInfo(advertisedHost, endpoint.port()));
+             SouperWeb web = SouperWeb.serve(endpoint, app, clients, topics)) {
             metrics.watchConsumerLag(clients.admin(), TopicNames.names(), ConsumerLag.DEFAULT_INTERVAL);
             System.out.println("souper streams running; queries and metrics at " + endpoint.url());
             Foreground.awaitStop();

@@ -10,7 +10,11 @@ import io.souper.metrics.ConsumerLag;
 import io.souper.metrics.SouperMetrics;
 import io.souper.streams.SouperStreamsApp;
 import io.souper.streams.SouperStreamsSettings;
+import io.souper.web.Health;
 import io.souper.web.HttpEndpoint;
+import io.souper.web.SouperWeb;
+import io.souper.web.StreamsHealth;
+import org.apache.kafka.streams.state.HostInfo;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,15 +31,17 @@ public final class AllInOne implements AutoCloseable {
     private final SouperMetrics metrics;
     private final HttpEndpoint endpoint;
     private final SouperStreamsApp souper;
+    private final SouperWeb web;
     private final EvaluatorService evaluator;
     private final SouperTopics topics;
 
     private AllInOne(EmbeddedStack stack, SouperMetrics metrics, HttpEndpoint endpoint, SouperStreamsApp souper,
-                     EvaluatorService evaluator, SouperTopics topics) {
+                     SouperWeb web, EvaluatorService evaluator, SouperTopics topics) {
         this.stack = stack;
         this.metrics = metrics;
         this.endpoint = endpoint;
         this.souper = souper;
+        this.web = web;
         this.evaluator = evaluator;
         this.topics = topics;
     }
@@ -45,28 +51,42 @@ public final class AllInOne implements AutoCloseable {
      * @param httpPort   port of the web page, the query API and /metrics (0: any free port)
      */
     public static AllInOne start(Path dataDir, List<Path> storeRoots, int httpPort, String device) throws InterruptedException {
-        EmbeddedStack stack = EmbeddedStack.start(dataDir.resolve("stack"), 0, 0, 2);
         SouperMetrics metrics = new SouperMetrics("all-in-one");
-        HttpEndpoint endpoint = null;
-        SouperStreamsApp souper = null;
+        // The endpoint before the stack: the first JDK HTTP server fixes the request timeout (see HttpEndpoint).
+        HttpEndpoint endpoint = new HttpEndpoint("localhost", httpPort, metrics);
+        EmbeddedStack stack;
         try {
-            SouperTopics topics = SouperTopics.forRegistry(stack.schemaRegistryUrl());
-            endpoint = new HttpEndpoint("localhost", httpPort, metrics).start();
-            souper = SouperStreamsApp.start(stack.bootstrapServers(), topics, "souper", dataDir.resolve("streams"), 1,
-                    SouperStreamsSettings.defaults(), metrics, endpoint, "localhost");
+            stack = EmbeddedStack.start(dataDir.resolve("stack"), 0, 0, 2);
+        } catch (RuntimeException e) {
+            endpoint.close();
+            metrics.close();
+            throw e;
+        }
+        SouperStreamsApp souper = null;
+        SouperWeb web = null;
+        try {
+            SouperTopics topics = stack.clientConfigs().topics();
+            endpoint.start();
+            souper = SouperStreamsApp.start(stack.clientConfigs(), topics, "souper", dataDir.resolve("streams"), 1,
+                    SouperStreamsSettings.defaults(), metrics, new HostInfo("localhost", endpoint.port()));
+            web = SouperWeb.serve(endpoint, souper, stack.clientConfigs(), topics);
             souper.awaitRunning(Duration.ofSeconds(120));
             EvaluatorSettings settings = EvaluatorSettings.defaults(storeRoots, dataDir.resolve("evaluator"))
                     .withDevice(device);
             EvaluatorService evaluator = EvaluatorService.start(stack.clientConfigs(), topics, settings, metrics);
             metrics.watchConsumerLag(stack.clientConfigs().admin(), TopicNames.names(), ConsumerLag.DEFAULT_INTERVAL);
-            return new AllInOne(stack, metrics, endpoint, souper, evaluator, topics);
+            SouperStreamsApp streams = souper;
+            endpoint.health(() -> StreamsHealth.of(streams.state()).and(
+                    Health.consumer("evaluator", evaluator.isRunning(), evaluator.assignment().size())));
+            return new AllInOne(stack, metrics, endpoint, souper, web, evaluator, topics);
         } catch (RuntimeException | InterruptedException e) {
+            if (web != null) {
+                web.close();
+            }
             if (souper != null) {
                 souper.close();
             }
-            if (endpoint != null) {
-                endpoint.close();
-            }
+            endpoint.close();
             metrics.close();
             stack.close();
             throw e;
@@ -92,6 +112,7 @@ public final class AllInOne implements AutoCloseable {
     @Override
     public void close() {
         evaluator.close();
+        web.close();
         souper.close();
         endpoint.close();
         metrics.close();

@@ -1,6 +1,5 @@
 package io.souper.demo;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.souper.data.PixelNormalisation;
 import io.souper.events.CheckpointReady;
 import io.souper.events.EvaluationRequest;
@@ -13,16 +12,12 @@ import io.souper.kafka.EventPublisher;
 import io.souper.kafka.KafkaClientConfigs;
 import io.souper.kafka.SouperTopics;
 import io.souper.kafka.TopicReader;
-import io.souper.web.Json;
+import io.souper.web.SoupApiClient;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -61,7 +56,6 @@ public final class DemoRun {
 
     private final Options options;
     private final PrintStream out;
-    private final HttpClient http = HttpClient.newHttpClient();
 
     public DemoRun(Options options, PrintStream out) {
         this.options = options;
@@ -116,8 +110,10 @@ public final class DemoRun {
                 }
                 trainingNanos = System.nanoTime() - trainingStart;
                 soupingStart = System.nanoTime();
+                // waiting for the soups, via the same API dashboards use
+                SoupApiClient api = new SoupApiClient(souper.url());
                 for (String soup : DemoSoups.SOUPED) {
-                    awaitSettled(souper.url(), soup, k);
+                    api.awaitSettled(soup, k, options.settleTimeout());
                 }
                 scoreBaselines(clients, topics, runs);
             }
@@ -156,29 +152,6 @@ public final class DemoRun {
             EventPublisher.publish(clients, topics.checkpoints, soup, event);
         }
         Files.writeString(marker, run.sha256());
-    }
-
-    // ---- waiting for the soups, via the same API dashboards use ----
-
-    private void awaitSettled(String url, String soup, int checkpoints) throws Exception {
-        long deadline = System.nanoTime() + options.settleTimeout().toNanos();
-        while (true) {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url + "/soups/" + soup)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() == 200) {
-                JsonNode s = Json.MAPPER.readTree(r.body());
-                JsonNode counts = s.get("counts");
-                if (s.get("inFlight").isNull() && counts.get("pending").asInt() == 0
-                        && counts.get("scored").asInt() + counts.get("failed").asInt() >= checkpoints) {
-                    return;
-                }
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("soup " + soup + " did not take all " + checkpoints
-                        + " checkpoints within " + options.settleTimeout() + "; last state: " + r.body());
-            }
-            Thread.sleep(250);
-        }
     }
 
     // ---- baselines: asked of the evaluator like any candidate ----

@@ -3,9 +3,6 @@ package io.souper.streams;
 import io.souper.kafka.KafkaClientConfigs;
 import io.souper.kafka.SouperTopics;
 import io.souper.metrics.SouperMetrics;
-import io.souper.web.HttpEndpoint;
-import io.souper.web.SoupApi;
-import io.souper.web.SoupPage;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -18,37 +15,39 @@ import java.time.Duration;
 import java.util.Properties;
 
 /**
- * The running souper: the topology on Kafka Streams, its metrics, and the query API on
- * the process's HTTP endpoint. An uncaught error replaces the stream thread instead of
- * killing the application; exactly-once processing makes the retry safe.
+ * The running souper: the topology on Kafka Streams, its metrics, and typed queries over
+ * its stores. Which HTTP routes serve those queries is the caller's wiring (see
+ * the web package). An uncaught error replaces the stream thread instead of killing
+ * the application; exactly-once processing makes the retry safe.
  */
 public final class SouperStreamsApp implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SouperStreamsApp.class);
 
     private final KafkaStreams streams;
+    private final SoupQueries queries;
 
-    private SouperStreamsApp(KafkaStreams streams) {
+    private SouperStreamsApp(KafkaStreams streams, SoupQueries queries) {
         this.streams = streams;
+        this.queries = queries;
     }
 
     /**
-     * @param advertisedHost the host name other instances reach {@code endpoint} at
+     * @param self where other instances reach this one's query API ({@code application.server})
      */
     public static SouperStreamsApp start(String bootstrapServers, SouperTopics topics, String applicationId,
                                          Path stateDir, int threads, SouperStreamsSettings settings,
-                                         SouperMetrics metrics, HttpEndpoint endpoint, String advertisedHost) {
+                                         SouperMetrics metrics, HostInfo self) {
         return start(new KafkaClientConfigs(bootstrapServers, null), topics, applicationId, stateDir, threads,
-                settings, metrics, endpoint, advertisedHost);
+                settings, metrics, self);
     }
 
     /** As above, with every client property of {@code clients} (a secured cluster's SASL or TLS settings). */
     public static SouperStreamsApp start(KafkaClientConfigs clients, SouperTopics topics, String applicationId,
                                          Path stateDir, int threads, SouperStreamsSettings settings,
-                                         SouperMetrics metrics, HttpEndpoint endpoint, String advertisedHost) {
+                                         SouperMetrics metrics, HostInfo self) {
         StreamsBuilder builder = new StreamsBuilder();
         SouperTopology.build(builder, topics, settings, metrics.registry());
-        HostInfo self = new HostInfo(advertisedHost, endpoint.port());
         Properties config = SouperStreamsConfig.create(clients, applicationId, stateDir,
                 self.host() + ":" + self.port(), threads);
         KafkaStreams streams = new KafkaStreams(builder.build(), config);
@@ -58,14 +57,22 @@ public final class SouperStreamsApp implements AutoCloseable {
         });
         streams.setStateListener((now, before) -> LOG.info("souper streams {} -> {}", before, now));
         metrics.bind(streams);
-        new SoupApi(new SoupQueries(streams, self)).register(endpoint);
-        new SoupPage().register(endpoint);
+        SoupQueries queries = new SoupQueries(streams, self);
         streams.start();
-        return new SouperStreamsApp(streams);
+        return new SouperStreamsApp(streams, queries);
     }
 
     public KafkaStreams streams() {
         return streams;
+    }
+
+    public SoupQueries queries() {
+        return queries;
+    }
+
+    /** Kafka Streams' own state: what readiness and liveness are decided from. */
+    public KafkaStreams.State state() {
+        return streams.state();
     }
 
     /** Waits until the app is RUNNING (state restored, tasks assigned). */

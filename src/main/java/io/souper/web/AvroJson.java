@@ -5,7 +5,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericContainer;
+import org.apache.avro.generic.GenericEnumSymbol;
+import org.apache.avro.generic.GenericFixed;
 import org.apache.avro.generic.IndexedRecord;
 
 import java.nio.ByteBuffer;
@@ -16,8 +17,9 @@ import java.util.Map;
 
 /**
  * Avro records as plain JSON for people and dashboards: field names as in the schema,
- * unions unwrapped, timestamps as ISO-8601, bytes as base64. (Avro's own JSON encoding
- * wraps every union value in a type tag, which nobody wants to read.)
+ * unions unwrapped, arrays as arrays, maps as objects, enums as their symbol, timestamps as
+ * ISO-8601, bytes and fixed as base64: the values Confluent's Python client decodes, in JSON.
+ * (Avro's own JSON encoding wraps every union value in a type tag, which nobody wants to read.)
  */
 public final class AvroJson {
 
@@ -45,7 +47,22 @@ public final class AvroJson {
         if (v instanceof IndexedRecord r) {
             return toJson(r);
         }
-        if (v instanceof CharSequence || v instanceof Enum<?> || v instanceof GenericContainer) {
+        // Before GenericContainer: Avro's arrays (GenericData.Array) are containers too, and
+        // their toString() would turn an array into the text "[...]".
+        if (v instanceof Collection<?> c) {
+            ArrayNode array = NODES.arrayNode();
+            c.forEach(item -> array.add(value(item)));
+            return array;
+        }
+        if (v instanceof Map<?, ?> m) {
+            ObjectNode node = NODES.objectNode();
+            m.forEach((k, val) -> node.set(k.toString(), value(val)));
+            return node;
+        }
+        if (v instanceof GenericFixed f) {
+            return NODES.textNode(Base64.getEncoder().encodeToString(f.bytes()));
+        }
+        if (v instanceof CharSequence || v instanceof Enum<?> || v instanceof GenericEnumSymbol<?>) {
             return NODES.textNode(v.toString());
         }
         if (v instanceof Instant i) {
@@ -72,16 +89,7 @@ public final class AvroJson {
             copy.get(bytes);
             return NODES.textNode(Base64.getEncoder().encodeToString(bytes));
         }
-        if (v instanceof Map<?, ?> m) {
-            ObjectNode node = NODES.objectNode();
-            m.forEach((k, val) -> node.set(k.toString(), value(val)));
-            return node;
-        }
-        if (v instanceof Collection<?> c) {
-            ArrayNode array = NODES.arrayNode();
-            c.forEach(item -> array.add(value(item)));
-            return array;
-        }
+        // Logical types the schemas do not use yet (dates, decimals): their text form.
         return NODES.textNode(v.toString());
     }
 }

@@ -5,7 +5,11 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 
-/** The soups' web page at {@code /}: a live table over the query API, for people rather than dashboards. */
+/**
+ * The soups' web page at {@code /}, for people rather than dashboards: a table over the query API
+ * and a chart of accuracy by soup version, kept current by the server-sent events of {@code /events}.
+ * Self-contained (inline script and SVG, no CDN), so it works where the machine has no internet.
+ */
 public final class SoupPage {
 
     private final String html;
@@ -22,7 +26,7 @@ public final class SoupPage {
     }
 
     public void register(HttpEndpoint endpoint) {
-        endpoint.route("/", exchange -> {
+        endpoint.get("/", exchange -> {
             String path = exchange.getRequestURI().getPath();
             if (path.equals("/") || path.equals("/index.html")) {
                 HttpEndpoint.respond(exchange, 200, "text/html; charset=utf-8", html);

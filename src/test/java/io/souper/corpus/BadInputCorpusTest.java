@@ -57,6 +57,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.apache.kafka.streams.state.HostInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
@@ -188,8 +189,8 @@ class BadInputCorpusTest {
     void theSouperDeadLettersEveryBadInputAndTakesTheNextGoodResult() throws Exception {
         SouperMetrics metrics = new SouperMetrics("streams");
         HttpEndpoint endpoint = new HttpEndpoint("localhost", 0, metrics).start();
-        SouperStreamsApp souper = SouperStreamsApp.start(clients.bootstrapServers(), topics, "corpus-souper",
-                tmp.resolve("souper-state"), 1, SouperStreamsSettings.defaults(), metrics, endpoint, "localhost");
+        SouperStreamsApp souper = SouperStreamsApp.start(clients, topics, "corpus-souper",
+                tmp.resolve("souper-state"), 1, SouperStreamsSettings.defaults(), metrics, new HostInfo("localhost", endpoint.port()));
         try {
             souper.awaitRunning(Duration.ofSeconds(60));
             publish(topics.definitions, "s-soup", definition("s-soup", idx(IDX, "train", 50_000, 50_200)));

@@ -25,6 +25,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.state.HostInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -100,8 +101,8 @@ class MonitoringAgainstPrometheusTest {
             SouperTopics topics = SouperTopics.forRegistry(stack.schemaRegistryUrl());
             EvaluatorSettings settings = EvaluatorSettings.defaults(List.of(store, IDX), tmp.resolve("work"))
                     .withDevice("cpu");
-            try (SouperStreamsApp souper = SouperStreamsApp.start(clients.bootstrapServers(), topics, "souper",
-                    tmp.resolve("streams"), 1, SouperStreamsSettings.defaults(), streamsMetrics, streamsHttp, "localhost");
+            try (SouperStreamsApp souper = SouperStreamsApp.start(clients, topics, "souper",
+                    tmp.resolve("streams"), 1, SouperStreamsSettings.defaults(), streamsMetrics, new HostInfo("localhost", streamsHttp.port()));
                  EvaluatorService evaluator = EvaluatorService.start(clients, topics, settings, evaluatorMetrics)) {
                 streamsMetrics.watchConsumerLag(clients.admin(), TopicNames.names(), Duration.ofSeconds(1));
                 evaluatorMetrics.watchConsumerLag(clients.admin(), TopicNames.names(), Duration.ofSeconds(1));

@@ -13,15 +13,13 @@ import io.souper.metrics.SouperMetrics;
 import io.souper.streams.SouperStreamsApp;
 import io.souper.streams.SouperStreamsSettings;
 import io.souper.web.HttpEndpoint;
-import io.souper.web.Json;
+import io.souper.web.SoupApi;
+import io.souper.web.SoupApiClient;
+import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -67,7 +65,8 @@ class EvaluatorSouperIntegrationTest {
              SouperMetrics evaluatorMetrics = new SouperMetrics("evaluator")) {
             SouperStreamsApp souper = SouperStreamsApp.start(kafka.clients.bootstrapServers(), kafka.topics,
                     "souper-evaluator-it", tmp.resolve("streams"), 1, SouperStreamsSettings.defaults(),
-                    streamsMetrics, endpoint, "localhost");
+                    streamsMetrics, new HostInfo("localhost", endpoint.port()));
+            new SoupApi(souper.queries()).register(endpoint);
             EvaluatorSettings settings = EvaluatorSettings.defaults(List.of(store, IDX), tmp.resolve("work"))
                     .withDevice("auto").withGroupId("evaluator-it");
             try (souper; EvaluatorService evaluator = EvaluatorService.start(kafka.clients, kafka.topics, settings,
@@ -83,7 +82,8 @@ class EvaluatorSouperIntegrationTest {
                     kafka.publish(kafka.topics.checkpoints, SOUP,
                             KafkaFixture.checkpoint(SOUP, "ckpt-" + k, file.toUri().toString(), sha));
                 }
-                JsonNode settled = awaitSettled(endpoint, checkpoints.size());
+                SoupApiClient.SoupStatus settled = new SoupApiClient(endpoint.url())
+                        .awaitSettled(SOUP, checkpoints.size(), Duration.ofSeconds(60));
 
                 List<EvaluationResult> results = kafka.readUntil(kafka.topics.evaluations,
                         rs -> rs.stream().filter(r -> r.value().getSubjectKind() == SubjectKind.CHECKPOINT).count() >= 3
@@ -156,34 +156,13 @@ class EvaluatorSouperIntegrationTest {
                         .max().orElseThrow();
                 assertThat(latest.getHeldOut().getCorrect()).as("greedy never ends below the best single checkpoint")
                         .isGreaterThanOrEqualTo(bestSingle);
-                assertThat(settled.get("counts").get("scored").asInt()).isEqualTo(3);
+                assertThat(settled.counts().scored()).isEqualTo(3);
                 assertThat(evaluatorMetrics.scrape()).contains("souper_evaluations_total{", "kind=\"candidate\"");
                 System.out.printf("evaluator integration: %d checkpoints, %d candidates; durations (ms) %s%n",
                         scoredCheckpoints.size(), candidates.size(), results.stream()
                                 .map(r -> r.getSubjectId() + "=" + r.getDurationMs()).toList());
             }
         }
-    }
-
-    /** Waits (via the souper's query API) until all checkpoints are scored and nothing is in flight. */
-    private static JsonNode awaitSettled(HttpEndpoint endpoint, int checkpoints) throws Exception {
-        HttpClient http = HttpClient.newHttpClient();
-        long deadline = System.currentTimeMillis() + 60_000;
-        JsonNode last = null;
-        while (System.currentTimeMillis() < deadline) {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(endpoint.url() + "/soups/" + SOUP))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() == 200) {
-                last = Json.MAPPER.readTree(r.body());
-                JsonNode counts = last.get("counts");
-                if (last.get("inFlight").isNull() && counts.get("scored").asInt() == checkpoints
-                        && counts.get("pending").asInt() == 0) {
-                    return last;
-                }
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("soup " + SOUP + " did not settle on " + checkpoints + " checkpoints: " + last);
     }
 
     private static void assertSplit(SplitMetrics metrics, String split, long total, long correct) {
