@@ -20,6 +20,11 @@ public enum DType {
         return this == F64 || this == F32 || this == F16 || this == BF16;
     }
 
+    /** F16 or BF16: averaged in fp64 like the others, but widened to F32 before any engine sees them. */
+    public boolean isHalfPrecision() {
+        return this == F16 || this == BF16;
+    }
+
     /** Parses a safetensors dtype name; anything else is a clear error, never a guess. */
     public static DType fromSafetensors(String name) {
         try {
