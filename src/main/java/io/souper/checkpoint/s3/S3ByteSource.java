@@ -24,6 +24,8 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
  */
 final class S3ByteSource implements ByteSource {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(S3ByteSource.class);
+
     private final S3Client client;
     private final S3Location location;
     private final long size;
@@ -54,9 +56,14 @@ final class S3ByteSource implements ByteSource {
         return size;
     }
 
-    /** Ranged GETs issued so far (for tests and metrics). */
+    /** Ranged GETs issued so far. */
     long requests() {
         return requests;
+    }
+
+    /** Bytes handed to readers so far. */
+    long bytesRead() {
+        return served;
     }
 
     @Override
@@ -125,5 +132,6 @@ final class S3ByteSource implements ByteSource {
     @Override
     public synchronized void close() {
         dropStream();
+        LOG.debug("{}: read {} of {} bytes in {} ranged GETs", location, served, size, requests);
     }
 }
