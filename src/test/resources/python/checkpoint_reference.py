@@ -77,18 +77,23 @@ def cmd_to_dtype(a):
 
 
 def make_state(seed, dtype, width, layers):
+    """Each tensor is cast as soon as it is drawn, so a multi-gigabyte bf16 model needs no fp32 copy."""
     g = torch.Generator().manual_seed(seed)
-    state = {"model.embed_tokens.weight": torch.randn(64, width, generator=g)}
+
+    def randn(*shape, scale=1.0, shift=0.0):
+        return (torch.randn(*shape, generator=g) * scale + shift).to(dtype)
+
+    state = {"model.embed_tokens.weight": randn(64, width)}
     for i in range(layers):
         p = "model.layers.%d." % i
-        state[p + "self_attn.q_proj.weight"] = torch.randn(width, width, generator=g) * 0.02
-        state[p + "self_attn.k_proj.weight"] = torch.randn(width, width, generator=g) * 0.02
-        state[p + "mlp.up_proj.weight"] = torch.randn(2 * width, width, generator=g) * 0.02
-        state[p + "mlp.down_proj.weight"] = torch.randn(width, 2 * width, generator=g) * 0.02
-        state[p + "input_layernorm.weight"] = 1 + torch.randn(width, generator=g) * 0.1
-    state["model.norm.weight"] = 1 + torch.randn(width, generator=g) * 0.1
-    state["lm_head.weight"] = torch.randn(64, width, generator=g) * 0.02
-    return {k: v.to(dtype) for k, v in state.items()}
+        state[p + "self_attn.q_proj.weight"] = randn(width, width, scale=0.02)
+        state[p + "self_attn.k_proj.weight"] = randn(width, width, scale=0.02)
+        state[p + "mlp.up_proj.weight"] = randn(2 * width, width, scale=0.02)
+        state[p + "mlp.down_proj.weight"] = randn(width, 2 * width, scale=0.02)
+        state[p + "input_layernorm.weight"] = randn(width, scale=0.1, shift=1.0)
+    state["model.norm.weight"] = randn(width, scale=0.1, shift=1.0)
+    state["lm_head.weight"] = randn(64, width, scale=0.02)
+    return state
 
 
 def save_sharded(state, directory, shards):

@@ -33,6 +33,17 @@ class HalfFloatsProperties {
         }
     }
 
+    /** The bit-arithmetic bf16 narrowing equals the nearest bf16 of the float, for every float sign/exponent/near-tie. */
+    @Property(tries = 20000)
+    void bf16NarrowingOfFloatsIsNearest(@ForAll int floatBits) {
+        float f = Float.intBitsToFloat(floatBits);
+        if (Float.isNaN(f)) {
+            assertThat(Double.isNaN(HalfFloats.bf16ToDouble(HalfFloats.doubleToBf16(f)))).isTrue();
+        } else {
+            assertThat(HalfFloats.doubleToBf16(f)).as("float bits %08x", floatBits).isEqualTo(HalfFloats.nearestBf16(f));
+        }
+    }
+
     @Example
     void knownRoundings() {
         assertThat(HalfFloats.doubleToF16(1.0)).isEqualTo((short) 0x3c00);
