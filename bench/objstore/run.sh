@@ -35,8 +35,9 @@ done
 
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 rm -rf "$out/s3"; mkdir -p "$out/s3"
-bench serve "$out/s3" "$port" models >"$out/s3proxy.log" 2>&1 &
-server=$!
+java "${creds[@]}" -cp "$out/classes:$cp" io.souper.bench.ObjectStoreBenchmark serve "$out/s3" "$port" models \
+  >"$out/s3proxy.log" 2>&1 &
+server=$!   # the java process itself, so the trap stops the server
 trap 'kill $server 2>/dev/null || true' EXIT
 until grep -q serving "$out/s3proxy.log"; do sleep 0.2; done
 s3uris=()
