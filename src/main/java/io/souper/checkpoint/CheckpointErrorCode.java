@@ -16,7 +16,10 @@ import java.nio.file.Path;
 public enum CheckpointErrorCode implements ErrorCode {
     /** Not a usable {@code file:} URI: unparseable, other scheme, host, query, not normalised. */
     BAD_URI(false),
-    /** A well-formed file URI whose path (or symlink target) lies outside every configured root. */
+    /**
+     * A well-formed file URI whose path (or symlink target) lies outside every configured root,
+     * or an s3 URI outside every allowed bucket/prefix pair.
+     */
     URI_OUTSIDE_ROOTS(false),
     FILE_NOT_FOUND(false),
     /** The file's sha256 differs from the one the event announced (or that one is malformed). */
@@ -31,7 +34,16 @@ public enum CheckpointErrorCode implements ErrorCode {
     NON_FINITE_WEIGHTS(false),
     /** An integer tensor's sum does not fit in 64 bits. */
     INTEGER_OVERFLOW(false),
-    /** The file system failed underneath us; the same request may succeed later. */
+    // [h-objstore] sharded checkpoints (model.safetensors.index.json + shards)
+    /** The index file is not a valid safetensors index (JSON, weight_map, shard file names). */
+    BAD_INDEX(false),
+    /** A shard the index names does not exist. */
+    SHARD_MISSING(false),
+    /** The index names a tensor twice, or two shards hold the same tensor. */
+    DUPLICATE_TENSOR(false),
+    /** A shard does not hold what the index says (a tensor missing or unexpected, total_size wrong). */
+    SHARD_MISMATCH(false),
+    /** The file system or object store failed underneath us; the same request may succeed later. */
     IO_ERROR(true);
 
     private final boolean retriable;

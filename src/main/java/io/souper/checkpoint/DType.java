@@ -17,4 +17,9 @@ public enum DType {
     public boolean isFloatingPoint() {
         return this == F64 || this == F32 || this == F16 || this == BF16;
     }
+
+    /** F16 or BF16: averaged in fp64 like the others, but widened to F32 before any engine sees them. */
+    public boolean isHalfPrecision() {
+        return this == F16 || this == BF16;
+    }
 }

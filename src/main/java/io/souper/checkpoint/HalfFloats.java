@@ -1,11 +1,14 @@
 package io.souper.checkpoint;
 
 /**
- * IEEE half (F16) and bfloat16 (BF16) conversions. Widening is exact. Narrowing goes
- * straight from double with round-half-to-even, never through float, so there is no
- * double rounding: the result is the representable value nearest to the fp64 mean.
- * (Java 17 has no Float.float16ToFloat; these are the same algorithms, done by scaling
- * with powers of two, which is exact, and Math.rint, which rounds half to even.)
+ * IEEE half (F16) and bfloat16 (BF16) conversions. Widening is exact. Narrowing from double
+ * does what PyTorch does for {@code t.double().to(torch.float16 / torch.bfloat16)}: c10's
+ * Half and BFloat16 are built from a float, so the double is first rounded to float, then
+ * the float to the 16-bit type, both round-half-to-even. That double rounding can differ
+ * from rounding the double directly in the last bit of a rare tie; a soup must equal
+ * PyTorch's average bit for bit (issue 14), so PyTorch's rule wins over "nearest to the
+ * fp64 mean". (Java 17 has no Float.float16ToFloat; the float-to-16-bit step is done by
+ * scaling with powers of two, which is exact, and Math.rint, which rounds half to even.)
  */
 final class HalfFloats {
 
@@ -28,7 +31,27 @@ final class HalfFloats {
         return negative ? -magnitude : magnitude;
     }
 
+    /** PyTorch's double -> float16: through float (see the class comment). */
     static short doubleToF16(double value) {
+        return nearestF16((float) value);
+    }
+
+    /**
+     * PyTorch's double -> bfloat16: through float (see the class comment), then c10's
+     * round_to_nearest_even on the float's bits (the hot path of every bf16 average, so bit
+     * arithmetic rather than {@link #nearestBf16}, which it equals for every float).
+     */
+    static short doubleToBf16(double value) {
+        float f = (float) value;
+        int bits = Float.floatToRawIntBits(f);
+        if (f != f) {
+            return (short) ((bits >>> 16 & 0x8000) | 0x7fc0);
+        }
+        return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
+    }
+
+    /** The float16 nearest to {@code value}, ties to even. */
+    static short nearestF16(double value) {
         int sign = (Double.doubleToRawLongBits(value) < 0) ? 0x8000 : 0;
         double magnitude = Math.abs(value);
         if (Double.isNaN(value)) {
@@ -49,7 +72,8 @@ final class HalfFloats {
         return Float.intBitsToFloat((b & 0xffff) << 16);
     }
 
-    static short doubleToBf16(double value) {
+    /** The bfloat16 nearest to {@code value}, ties to even. */
+    static short nearestBf16(double value) {
         int sign = (Double.doubleToRawLongBits(value) < 0) ? 0x8000 : 0;
         double magnitude = Math.abs(value);
         if (Double.isNaN(value)) {

@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -58,7 +57,7 @@ final class SafetensorsHeader {
         this.entries = Collections.unmodifiableMap(entries);
     }
 
-    static SafetensorsHeader read(Path file, FileChannel channel) throws IOException {
+    static SafetensorsHeader read(Path file, ByteSource channel) throws IOException {
         long fileSize = channel.size();
         if (fileSize < 8) {
             throw bad(file, "file is " + fileSize + " bytes, too short for the 8-byte header length");
@@ -202,7 +201,7 @@ final class SafetensorsHeader {
         }
     }
 
-    static ByteBuffer readFully(FileChannel channel, long position, int length) throws IOException {
+    static ByteBuffer readFully(ByteSource channel, long position, int length) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(length);
         while (buffer.hasRemaining()) {
             if (channel.read(buffer, position + buffer.position()) < 0) {

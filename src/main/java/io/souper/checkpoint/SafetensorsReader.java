@@ -24,13 +24,32 @@ import java.util.Set;
 public final class SafetensorsReader implements Closeable {
 
     private final Path file;
-    private final FileChannel channel;
+    private final ByteSource channel;
     private final SafetensorsHeader header;
 
-    private SafetensorsReader(Path file, FileChannel channel, SafetensorsHeader header) {
+    private SafetensorsReader(Path file, ByteSource channel, SafetensorsHeader header) {
         this.file = file;
         this.channel = channel;
         this.header = header;
+    }
+
+    /**
+     * Opens and validates a safetensors file behind any {@link ByteSource} (e.g. an object read
+     * with ranged requests): only the 8-byte length and the header are read here, the tensors
+     * when asked for. The reader closes the source. {@link #file()} is then the source's name,
+     * for messages only; {@link #map} needs a local file.
+     */
+    public static SafetensorsReader open(ByteSource source) {
+        Path name = Path.of(source.name());
+        try {
+            return new SafetensorsReader(name, source, SafetensorsHeader.read(name, source));
+        } catch (IOException e) {
+            closeQuietly(source);
+            throw CheckpointErrorCode.io(name, e);
+        } catch (RuntimeException e) {
+            closeQuietly(source);
+            throw e;
+        }
     }
 
     /** Opens and validates {@code file}; a malformed file is a BAD_HEADER error naming it. */
@@ -38,9 +57,9 @@ public final class SafetensorsReader implements Closeable {
         if (Files.isDirectory(file)) { // Linux opens directories for reading; fail early and not as retriable I/O
             throw new SouperException(CheckpointErrorCode.FILE_NOT_FOUND, file + ": is a directory, not a file");
         }
-        FileChannel channel;
+        ByteSource channel;
         try {
-            channel = FileChannel.open(file, StandardOpenOption.READ);
+            channel = ByteSource.of(file, FileChannel.open(file, StandardOpenOption.READ));
         } catch (IOException e) {
             throw CheckpointErrorCode.io(file, e);
         }
@@ -106,8 +125,11 @@ public final class SafetensorsReader implements Closeable {
         if (length == 0) {
             return ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
         }
+        if (channel.fileChannel() == null) {
+            throw new UnsupportedOperationException(file + " is not a local file and cannot be memory-mapped; use read()");
+        }
         try {
-            return channel.map(FileChannel.MapMode.READ_ONLY, position, length).order(ByteOrder.LITTLE_ENDIAN);
+            return channel.fileChannel().map(FileChannel.MapMode.READ_ONLY, position, length).order(ByteOrder.LITTLE_ENDIAN);
         } catch (IOException e) {
             throw CheckpointErrorCode.io(file, e);
         }
@@ -168,7 +190,7 @@ public final class SafetensorsReader implements Closeable {
         }
     }
 
-    private static void closeQuietly(FileChannel channel) {
+    private static void closeQuietly(ByteSource channel) {
         try {
             channel.close();
         } catch (IOException ignored) {

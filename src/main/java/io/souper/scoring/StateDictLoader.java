@@ -7,6 +7,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import io.souper.checkpoint.Tensor;
+import io.souper.checkpoint.TensorConversions;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -102,9 +103,15 @@ final class StateDictLoader {
                     + tensor.dtype() + " in the checkpoint but " + spec.dtype() + " in the architecture; only "
                     + "float<->float and integer<->integer conversions keep the meaning of the values");
         }
-        NDArray array = staging.create(directBytes(tensor), new Shape(tensor.shape()),
-                TorchTypes.toDjl(tensor.dtype()));
-        if (tensor.dtype() != spec.dtype()) {
+        // DJL 0.36 aborts the JVM on any BFLOAT16 array: widen F16/BF16 to F32 in Java (exact).
+        if (spec.dtype() == io.souper.checkpoint.DType.BF16) {
+            throw new SouperException(ScoringErrorCode.DTYPE_MISMATCH, "tensor '" + spec.name() + "' is BF16 in the "
+                    + "architecture, which DJL 0.36 cannot write without aborting; export the architecture in F32");
+        }
+        Tensor engineTensor = tensor.dtype().isHalfPrecision() ? TensorConversions.toFloat32(tensor) : tensor;
+        NDArray array = staging.create(directBytes(engineTensor), new Shape(tensor.shape()),
+                TorchTypes.toDjl(engineTensor.dtype()));
+        if (engineTensor.dtype() != spec.dtype()) {
             array = array.toType(TorchTypes.toDjl(spec.dtype()), false);
         }
         if (spec.dtype().isFloatingPoint()) {

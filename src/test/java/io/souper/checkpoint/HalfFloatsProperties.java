@@ -33,12 +33,27 @@ class HalfFloatsProperties {
         }
     }
 
+    /** The bit-arithmetic bf16 narrowing equals the nearest bf16 of the float, for every float sign/exponent/near-tie. */
+    @Property(tries = 20000)
+    void bf16NarrowingOfFloatsIsNearest(@ForAll int floatBits) {
+        float f = Float.intBitsToFloat(floatBits);
+        if (Float.isNaN(f)) {
+            assertThat(Double.isNaN(HalfFloats.bf16ToDouble(HalfFloats.doubleToBf16(f)))).isTrue();
+        } else {
+            assertThat(HalfFloats.doubleToBf16(f)).as("float bits %08x", floatBits).isEqualTo(HalfFloats.nearestBf16(f));
+        }
+    }
+
     @Example
     void knownRoundings() {
         assertThat(HalfFloats.doubleToF16(1.0)).isEqualTo((short) 0x3c00);
         assertThat(HalfFloats.doubleToF16(1 + 0x1p-11)).isEqualTo((short) 0x3c00); // tie -> even
         assertThat(HalfFloats.doubleToF16(1 + 3 * 0x1p-11)).isEqualTo((short) 0x3c02); // tie -> even
-        assertThat(HalfFloats.doubleToF16(1 + 0x1p-11 + 0x1p-40)).isEqualTo((short) 0x3c01); // just above the tie
+        assertThat(HalfFloats.nearestF16(1 + 0x1p-11 + 0x1p-40)).isEqualTo((short) 0x3c01); // just above the tie
+        // PyTorch rounds double -> float -> half: the float is the tie itself, which goes to even
+        assertThat(HalfFloats.doubleToF16(1 + 0x1p-11 + 0x1p-40)).isEqualTo((short) 0x3c00);
+        assertThat(HalfFloats.nearestBf16(1 + 0x1p-8 + 0x1p-40)).isEqualTo((short) 0x3f81);
+        assertThat(HalfFloats.doubleToBf16(1 + 0x1p-8 + 0x1p-40)).isEqualTo((short) 0x3f80);
         assertThat(HalfFloats.doubleToF16(65519.99)).isEqualTo((short) 0x7bff);
         assertThat(HalfFloats.doubleToF16(65520.0)).isEqualTo((short) 0x7c00);
         assertThat(HalfFloats.doubleToF16(-1e6)).isEqualTo((short) 0xfc00);
@@ -53,15 +68,20 @@ class HalfFloatsProperties {
         assertThat(HalfFloats.doubleToBf16(0x1p-134)).isEqualTo((short) 0x0000);
     }
 
-    /** The result is a nearest representable value: neither neighbour is strictly closer. */
+    /**
+     * nearestF16 gives a nearest representable value (neither neighbour is strictly closer), and
+     * the narrowing the averager uses is PyTorch's: the nearest value to the nearest float.
+     */
     @Property(tries = 5000)
     void f16IsNearest(@ForAll("f16Range") double x) {
-        checkNearest(x, HalfFloats.doubleToF16(x), true);
+        checkNearest(x, HalfFloats.nearestF16(x), true);
+        assertThat(HalfFloats.doubleToF16(x)).isEqualTo(HalfFloats.nearestF16((float) x));
     }
 
     @Property(tries = 5000)
     void bf16IsNearest(@ForAll("bf16Range") double x) {
-        checkNearest(x, HalfFloats.doubleToBf16(x), false);
+        checkNearest(x, HalfFloats.nearestBf16(x), false);
+        assertThat(HalfFloats.doubleToBf16(x)).isEqualTo(HalfFloats.nearestBf16((float) x));
     }
 
     @Provide
