@@ -250,11 +250,12 @@ class MonitoringAgainstPrometheusTest {
         }
     }
 
-    /** Every reason code in io.souper.kafka.DeadLetters. */
+    /** Every reason code in io.souper.kafka.DeadLetters (UPPER_CASE; its header names are camelCase). */
     private static Set<String> deadLetterReasons() throws IllegalAccessException {
         Set<String> reasons = new TreeSet<>();
         for (Field f : DeadLetters.class.getFields()) {
-            if (Modifier.isStatic(f.getModifiers()) && f.getType() == String.class) {
+            if (Modifier.isStatic(f.getModifiers()) && f.getType() == String.class
+                    && ((String) f.get(null)).matches("[A-Z][A-Z_]*")) {
                 reasons.add((String) f.get(null));
             }
         }
