@@ -1,5 +1,6 @@
 package io.souper.demo;
 
+import io.souper.events.DecisionKind;
 import io.souper.events.EvaluationResult;
 import io.souper.events.SoupDecision;
 import io.souper.events.SplitMetrics;
@@ -14,9 +15,12 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -32,6 +36,7 @@ final class DemoConsole implements AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Thread thread;
     private final java.util.Set<String> scored = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final DecisionLines decisions = new DecisionLines();
 
     DemoConsole(KafkaClientConfigs clients, SouperTopics topics, int expectedCheckpoints, PrintStream out) {
         this.out = out;
@@ -71,7 +76,7 @@ final class DemoConsole implements AutoCloseable {
     private void show(ConsumerRecord<byte[], byte[]> record) {
         if (record.topic().equals(topics.decisions.name())) {
             SoupDecision d = topics.decisions.valueSerde().deserializer().deserialize(record.topic(), record.value());
-            out.println(decisionLine(d));
+            out.println(decisions.line(d));
             return;
         }
         EvaluationResult r = topics.evaluations.valueSerde().deserializer().deserialize(record.topic(), record.value());
@@ -82,13 +87,77 @@ final class DemoConsole implements AutoCloseable {
         }
     }
 
-    static String decisionLine(SoupDecision d) {
-        String soup = d.getSoupId().replace("demo-", "");
-        String candidate = d.getCandidateAccuracy() == null ? "-" : Progress.pct(d.getCandidateAccuracy());
-        String against = d.getSoupAccuracy() == null ? "" : " vs soup " + Progress.pct(d.getSoupAccuracy());
-        return String.format(Locale.ROOT, "  %-6s   v%-3d %-8s %-10s candidate %s%s (%d in set)", soup,
-                d.getSoupVersion(), d.getKind(), d.getCheckpointId(), candidate, against,
-                d.getCandidateIngredients().size());
+    /**
+     * Turns decisions into sentences a first-time reader can follow: what happened to the
+     * checkpoint, its held-out score against the soup's, and the soup's size afterwards. Keeps,
+     * per soup, the size and version last seen (a FAILED or REBUILT decision does not say them) and
+     * which checkpoints were judged already (a second verdict is a replay after a better checkpoint
+     * arrived). The version is shown only when it changed, i.e. when the soup did.
+     */
+    static final class DecisionLines {
+        private final Map<String, Integer> sizes = new HashMap<>();
+        private final Map<String, Long> versions = new HashMap<>();
+        private final Map<String, Set<String>> judged = new HashMap<>();
+
+        synchronized String line(SoupDecision d) {
+            String soupId = d.getSoupId();
+            List<String> set = d.getCandidateIngredients();
+            String checkpoint = d.getCheckpointId();
+            String candidate = d.getCandidateAccuracy() == null ? null : Progress.pct(d.getCandidateAccuracy());
+            String soup = d.getSoupAccuracy() == null ? null : Progress.pct(d.getSoupAccuracy());
+            boolean judgedBefore = judged.computeIfAbsent(soupId, k -> new HashSet<>()).contains(checkpoint);
+            String what;
+            Integer size = sizes.get(soupId);
+            switch (d.getKind()) {
+                case SEEDED -> {
+                    what = "started the soup" + (candidate == null ? "" : ", held-out " + candidate);
+                    size = 1;
+                }
+                case ACCEPTED -> {
+                    what = "accepted into the soup: with it " + orDash(candidate) + " held-out"
+                            + (soup == null ? "" : ", without it " + soup);
+                    size = set.size();
+                }
+                case REJECTED -> {
+                    what = "rejected: with it " + orDash(candidate) + " held-out"
+                            + (soup == null ? "" : ", the soup without it " + soup);
+                    size = Math.max(set.size() - 1, 0);
+                }
+                case REPLACED -> {
+                    what = "replaced the soup: alone " + orDash(candidate) + " held-out"
+                            + (soup == null ? "" : ", the soup " + soup) + "; the others will be tried again";
+                    size = 1;
+                }
+                case FAILED -> what = "could not be scored, left out"
+                        + (d.getReason() == null ? "" : " (" + d.getReason() + ")");
+                case REBUILT -> what = "ranks above checkpoints scored before it"
+                        + (candidate == null ? "" : " (held-out " + candidate + ")")
+                        + ": the greedy loop is replayed from it";
+                default -> what = d.getKind().toString().toLowerCase(Locale.ROOT);
+            }
+            boolean verdict = d.getKind() == DecisionKind.ACCEPTED || d.getKind() == DecisionKind.REJECTED;
+            if (verdict && judgedBefore) {
+                what = "replayed after a better checkpoint arrived, " + what;
+            }
+            if (verdict || d.getKind() == DecisionKind.SEEDED || d.getKind() == DecisionKind.REPLACED) {
+                judged.get(soupId).add(checkpoint);
+            }
+            if (size != null) {
+                sizes.put(soupId, size);
+            }
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-6s   %-10s %s", soupId
+                    .replace("demo-", ""), checkpoint, what));
+            line.append(size == null ? "" : "; soup of " + size);
+            Long last = versions.put(soupId, d.getSoupVersion());
+            if (last == null ? d.getSoupVersion() > 0 : last != d.getSoupVersion()) {
+                line.append(", now version ").append(d.getSoupVersion());
+            }
+            return line.toString();
+        }
+
+        private static String orDash(String v) {
+            return v == null ? "-" : v;
+        }
     }
 
     private static String metrics(EvaluationResult r) {

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.souper.report.Correctness;
+import io.souper.report.PairedComparison;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -126,6 +128,7 @@ public record DemoReport(String title, List<String> setup, List<ModelScore> mode
                     .append(row.size()).append(" | ").append(row.forwardPasses()).append(" | ")
                     .append(costVersusEnsemble(row)).append(" |\n");
         }
+        appendErrorBars(md);
         pretrained.ifPresent(p -> md.append("\nThe shared pre-trained start scores ").append(pct(p.heldout()))
                 .append(" held-out, ").append(pct(p.test())).append(" test, ").append(pct(p.shiftMean()))
                 .append(" mean of shifts.\n"));
@@ -159,6 +162,57 @@ public record DemoReport(String title, List<String> setup, List<ModelScore> mode
         return md.toString();
     }
 
+    /**
+     * Every method against the best single model on the same images, split by split (held-out,
+     * test, then each shift): a paired 95% interval and an exact McNemar test. Splits where either
+     * side has no per-image marks are left out.
+     */
+    public Map<String, PairedComparison> versusBestSingle(SoupScore row) {
+        ModelScore best = bestSingle();
+        Map<String, PairedComparison> out = new LinkedHashMap<>();
+        pair(out, ModelScore.HELD_OUT, ModelScore.HELD_OUT, best, row.score());
+        pair(out, ModelScore.TEST, ModelScore.TEST, best, row.score());
+        for (String shift : best.shifts().keySet()) {
+            pair(out, shift, ModelScore.shiftKey(shift), best, row.score());
+        }
+        return out;
+    }
+
+    private static void pair(Map<String, PairedComparison> out, String name, String key, ModelScore best,
+                             ModelScore other) {
+        Correctness a = best.marks().get(key);
+        Correctness b = other.marks().get(key);
+        if (a != null && b != null) {
+            out.put(name, a.against(b));
+        }
+    }
+
+    /** The methods compared with the best single model: every row but the best single itself. */
+    private List<SoupScore> compared() {
+        return rows().stream().filter(r -> r.method() != SoupScore.Method.BEST_SINGLE).toList();
+    }
+
+    private void appendErrorBars(StringBuilder md) {
+        List<String> splits = new ArrayList<>();
+        splits.add(ModelScore.HELD_OUT);
+        splits.add(ModelScore.TEST);
+        splits.addAll(bestSingle().shifts().keySet());
+        md.append("\n### Is it more than noise? Each method minus the best single model\n\n");
+        md.append("Paired over the same images: the difference in points with its 95% interval, and the exact "
+                + "McNemar p-value. \"within noise\" means chance alone explains the difference (p >= 0.05). "
+                + "The greedy soups were chosen on held-out, so their held-out gain is optimistic; test and the "
+                + "shifts are the fair check.\n\n");
+        md.append("| method | split | difference [95% interval], verdict (p) |\n|---|---|---|\n");
+        for (SoupScore row : compared()) {
+            Map<String, PairedComparison> pairs = versusBestSingle(row);
+            for (String split : splits) {
+                PairedComparison c = pairs.get(split);
+                md.append("| ").append(row.method().label()).append(" | ").append(split).append(" | ")
+                        .append(c == null ? "no per-image marks, no interval" : c.describe()).append(" |\n");
+            }
+        }
+    }
+
     /** Plain statements computed from the numbers, favourable or not. */
     public List<String> findings() {
         List<String> out = new ArrayList<>();
@@ -166,16 +220,37 @@ public record DemoReport(String title, List<String> setup, List<ModelScore> mode
         int k = models.size();
         out.add("The greedy soup kept " + greedySorted.size() + " of " + k + " fine-tunes ("
                 + String.join(", ", greedySorted.ingredients()) + ").");
-        out.add(compare("greedy soup", greedySorted.score(), best));
-        greedyOnline.ifPresent(o -> out.add(compare("online greedy soup (" + o.size() + " kept)", o.score(), best)));
-        out.add(compare("uniform soup of all " + k, uniform.score(), best));
-        out.add(compare("ensemble of all " + k, ensemble.score(), best) + " It costs " + ensemble.forwardPasses()
-                + " forward passes per image; every soup costs 1.");
+        out.add(compare("greedy soup", greedySorted.score(), best) + noise(greedySorted));
+        greedyOnline.ifPresent(o -> out.add(compare("online greedy soup (" + o.size() + " kept)", o.score(), best)
+                + noise(o)));
+        out.add(compare("uniform soup of all " + k, uniform.score(), best) + noise(uniform));
+        out.add(compare("ensemble of all " + k, ensemble.score(), best) + noise(ensemble) + " It costs "
+                + ensemble.forwardPasses() + " forward passes per image; every soup costs 1.");
         if (greedySorted.size() == 1) {
             out.add("Greedy kept only the best model: no averaging helped on held-out, so the soup is the best single "
                     + "model (the failure mode of fine-tunes that sit in different basins, or are all alike).");
         }
         return out;
+    }
+
+    /** " Held-out: ...; test: ...." from the paired comparisons, or nothing when there are no marks. */
+    private String noise(SoupScore row) {
+        Map<String, PairedComparison> pairs = versusBestSingle(row);
+        List<String> parts = new ArrayList<>();
+        PairedComparison heldOut = pairs.get(ModelScore.HELD_OUT);
+        PairedComparison test = pairs.get(ModelScore.TEST);
+        if (heldOut != null) {
+            parts.add("held-out " + heldOut.describe());
+        }
+        if (test != null) {
+            parts.add("test " + test.describe());
+        }
+        if (parts.isEmpty()) {
+            return "";
+        }
+        boolean allNoise = (heldOut == null || !heldOut.significant()) && (test == null || !test.significant());
+        return " Paired over the same images: " + String.join("; ", parts) + "."
+                + (allNoise ? " Both are within noise: these splits cannot tell the two apart." : "");
     }
 
     private static String compare(String what, ModelScore s, ModelScore best) {
@@ -210,6 +285,10 @@ public record DemoReport(String title, List<String> setup, List<ModelScore> mode
             row.ingredients().forEach(ing::add);
             r.put("forward_passes", row.forwardPasses());
             r.put("inference_cost_vs_ensemble", (double) row.forwardPasses() / ensemble.forwardPasses());
+            if (row.method() != SoupScore.Method.BEST_SINGLE) {
+                ObjectNode vs = r.putObject("vs_best_single");
+                versusBestSingle(row).forEach((split, c) -> put(vs.putObject(split), c));
+            }
         }
         pretrained.ifPresent(p -> put(root.putObject("pretrained"), p));
         ArrayNode modelsNode = root.putArray("models");
@@ -242,6 +321,17 @@ public record DemoReport(String title, List<String> setup, List<ModelScore> mode
         n.put("shift_mean", s.shiftMean());
         ObjectNode shifts = n.putObject("shifts");
         s.shifts().forEach(shifts::put);
+    }
+
+    private static void put(ObjectNode n, PairedComparison c) {
+        n.put("difference", c.differencePoints());
+        n.put("lower", c.lowerPoints());
+        n.put("upper", c.upperPoints());
+        n.put("p", c.pValue());
+        n.put("verdict", c.verdict());
+        n.put("images", c.images());
+        n.put("only_best_single_right", c.onlyA());
+        n.put("only_this_right", c.onlyB());
     }
 
     static String key(SoupScore.Method m) {

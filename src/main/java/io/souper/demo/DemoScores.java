@@ -4,6 +4,7 @@ import io.souper.events.EvaluationResult;
 import io.souper.events.IngredientRef;
 import io.souper.events.SplitMetrics;
 import io.souper.events.SubjectKind;
+import io.souper.report.Correctness;
 
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -69,9 +70,21 @@ final class DemoScores {
 
     private static ModelScore score(String id, EvaluationResult r) {
         Map<String, Double> shifts = new LinkedHashMap<>();
+        Map<String, Correctness> marks = new LinkedHashMap<>();
+        mark(marks, ModelScore.HELD_OUT, r.getHeldOut());
+        mark(marks, ModelScore.TEST, r.getTest());
         for (SplitMetrics m : r.getShifts()) {
             shifts.put(m.getSplit(), 100 * m.getAccuracy());
+            mark(marks, ModelScore.shiftKey(m.getSplit()), m);
         }
-        return new ModelScore(id, 100 * r.getHeldOut().getAccuracy(), 100 * r.getTest().getAccuracy(), shifts);
+        return new ModelScore(id, 100 * r.getHeldOut().getAccuracy(), 100 * r.getTest().getAccuracy(), shifts,
+                marks);
+    }
+
+    /** The split's per-image marks, when the evaluator sent them (an older one does not). */
+    private static void mark(Map<String, Correctness> marks, String key, SplitMetrics m) {
+        if (m.getCorrectMask() != null) {
+            marks.put(key, Correctness.fromMask(m.getSplit(), m.getCorrectMask(), m.getTotal(), m.getCorrect()));
+        }
     }
 }

@@ -1,5 +1,6 @@
 package io.souper.demo;
 
+import io.souper.report.Correctness;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -11,8 +12,24 @@ import java.util.Map;
  * @param heldout accuracy on the held-out split (the only one decisions use)
  * @param test    accuracy on the test split
  * @param shifts  accuracy per distribution-shift split, by split name, in a stable order
+ * @param marks   which images were right, by {@link #HELD_OUT}, {@link #TEST} or {@link #shiftKey};
+ *                empty when the evaluator sent none (then no error bars)
  */
-public record ModelScore(String id, double heldout, double test, Map<String, Double> shifts) {
+public record ModelScore(String id, double heldout, double test, Map<String, Double> shifts,
+                         Map<String, Correctness> marks) {
+
+    public static final String HELD_OUT = "held-out";
+    public static final String TEST = "test";
+
+    /** A shift's key in {@code marks}: prefixed, so a shift called "test" stays a shift. */
+    public static String shiftKey(String shift) {
+        return "shift:" + shift;
+    }
+
+    /** Scores without per-image marks. */
+    public ModelScore(String id, double heldout, double test, Map<String, Double> shifts) {
+        this(id, heldout, test, shifts, Map.of());
+    }
 
     public ModelScore {
         if (id == null || id.isBlank()) {
@@ -22,6 +39,7 @@ public record ModelScore(String id, double heldout, double test, Map<String, Dou
         check(id, "test", test);
         shifts = Collections.unmodifiableMap(new LinkedHashMap<>(shifts));
         shifts.forEach((k, v) -> check(id, k, v));
+        marks = Collections.unmodifiableMap(new LinkedHashMap<>(marks));
     }
 
     /** Mean accuracy over the shift splits (NaN when there are none). */

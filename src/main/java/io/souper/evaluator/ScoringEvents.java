@@ -73,7 +73,7 @@ final class ScoringEvents {
 
     static SplitMetrics metrics(SplitScore score) {
         return SplitMetrics.newBuilder().setSplit(score.name()).setCorrect(score.correct()).setTotal(score.total())
-                .setAccuracy(score.accuracy()).build();
+                .setAccuracy(score.accuracy()).setCorrectMask(java.nio.ByteBuffer.wrap(score.rightAsBytes())).build();
     }
 
     /** The shifts in the result's order (by name). */

@@ -94,7 +94,7 @@ public record PairedComparison(long images, long onlyA, long onlyB) {
 
     /** One phrase for a report, e.g. "+0.16 points [-0.21, +0.53], within noise (p = 0.41)". */
     public String describe() {
-        return String.format(Locale.ROOT, "%+.2f points [%+.2f, %+.2f], %s (p = %s)", differencePoints(),
+        return String.format(Locale.ROOT, "%+.2f points [%+.2f, %+.2f], %s (%s)", differencePoints(),
                 lowerPoints(), upperPoints(), verdict(), formatP(pValue()));
     }
 
@@ -107,7 +107,7 @@ public record PairedComparison(long images, long onlyA, long onlyB) {
     }
 
     private static String formatP(double p) {
-        return p < 0.001 ? "< 0.001" : String.format(Locale.ROOT, "%.3f", p);
+        return p < 0.001 ? "p < 0.001" : String.format(Locale.ROOT, "p = %.3f", p);
     }
 
     /** P(X <= k) for X ~ Binomial(n, 1/2), summed in log space so n in the millions is exact enough. */

@@ -4,6 +4,8 @@ import io.souper.errors.SouperException;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Picks the device an evaluator scores on. Specs: {@code auto} (or null/blank: the first GPU
@@ -13,13 +15,23 @@ import java.util.Locale;
  */
 public final class Devices {
 
+    private static final Logger LOG = LoggerFactory.getLogger(Devices.class);
+
     private Devices() {
     }
 
     public static Device resolve(String spec) {
         String s = spec == null ? "" : spec.trim().toLowerCase(Locale.ROOT);
         if (s.isEmpty() || s.equals("auto")) {
-            return gpuCount() > 0 ? Device.gpu(0) : Device.cpu();
+            int gpus = gpuCount();
+            if (gpus > 0) {
+                LOG.info("device auto: PyTorch sees {} GPU(s), scoring on gpu:0", gpus);
+                return Device.gpu(0);
+            }
+            // Not a warning: on a machine without a GPU (or with the CPU build of libtorch) the CPU is expected.
+            LOG.info("device auto: PyTorch sees no GPU (CPU build of libtorch, or no usable CUDA driver), scoring "
+                    + "on the CPU");
+            return Device.cpu();
         }
         if (s.equals("cpu")) {
             return Device.cpu();

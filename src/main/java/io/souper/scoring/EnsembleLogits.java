@@ -1,5 +1,7 @@
 package io.souper.scoring;
 
+import java.util.BitSet;
+
 /**
  * The output ensemble baseline: the mean of several models' logits on the same split, then
  * top-1 accuracy of that mean. Sums are kept in double, so the result does not depend on the
@@ -47,6 +49,7 @@ final class EnsembleLogits {
         }
         float[] mean = new float[sum.length];
         long correct = 0;
+        BitSet right = new BitSet(labels.length);
         for (int i = 0; i < labels.length; i++) {
             int best = 0;
             double bestValue = sum[i * classes];
@@ -58,12 +61,13 @@ final class EnsembleLogits {
                 }
             }
             if (best == labels[i]) {
+                right.set(i);
                 correct++;
             }
             for (int c = 0; c < classes; c++) {
                 mean[i * classes + c] = (float) (sum[i * classes + c] / members);
             }
         }
-        return new ScoreResult(split, correct, labels.length, classes, mean, 0);
+        return new ScoreResult(split, correct, labels.length, classes, mean, 0, right);
     }
 }

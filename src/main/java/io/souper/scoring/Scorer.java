@@ -12,6 +12,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import io.souper.data.LabeledImages;
 import java.nio.FloatBuffer;
+import java.util.BitSet;
 
 /**
  * Top-1 accuracy of the weights currently in a {@link TorchScriptArchitecture} on a labelled
@@ -68,6 +69,7 @@ public final class Scorer {
         float[] kept = null;
         int classes = -1;
         long correct = 0;
+        BitSet right = new BitSet(n);
         boolean grad = JniUtils.isGradMode();
         JniUtils.setGradMode(false); // per thread in libtorch: no autograd graph for inference
         try {
@@ -84,7 +86,7 @@ public final class Scorer {
                             kept = new float[Math.multiplyExact(n, classes)];
                         }
                     }
-                    correct += countCorrect(logits, labels, from, count, classes, data.name());
+                    correct += markCorrect(logits, labels, from, count, classes, data.name(), right);
                     if (kept != null) {
                         System.arraycopy(logits, 0, kept, from * classes, logits.length);
                     }
@@ -93,7 +95,8 @@ public final class Scorer {
         } finally {
             JniUtils.setGradMode(grad);
         }
-        return new ScoreResult(data.name(), correct, n, Math.max(classes, 0), kept, System.nanoTime() - start);
+        return new ScoreResult(data.name(), correct, n, Math.max(classes, 0), kept, System.nanoTime() - start,
+                right);
     }
 
     private static float[] forward(PtSymbolBlock block, ParameterStore parameters, NDArray x, LabeledImages data,
@@ -121,7 +124,9 @@ public final class Scorer {
         return logits.toFloatArray();
     }
 
-    private static long countCorrect(float[] logits, int[] labels, int from, int count, int classes, String split) {
+    /** Counts the batch's right answers and marks each in {@code right} (bit = image index in the split). */
+    private static long markCorrect(float[] logits, int[] labels, int from, int count, int classes, String split,
+                                    BitSet right) {
         long correct = 0;
         for (int i = 0; i < count; i++) {
             int row = i * classes;
@@ -144,6 +149,7 @@ public final class Scorer {
                         + " has label " + label + " but the network has " + classes + " classes");
             }
             if (best == label) {
+                right.set(from + i);
                 correct++;
             }
         }

@@ -52,6 +52,9 @@ public final class SouperStreamsConfig {
         // These are Kafka's defaults, set here so that no override can turn a registry outage into
         // lost results.
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndFailProcessingExceptionHandler.class);
+        // The same handler for global-store processing (what Kafka 5.0 does by default; without it Kafka
+        // warns at every start that the GlobalThread has no processing handler).
+        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DefaultProductionExceptionHandler.class);
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndFailExceptionHandler.class);
         // A failed thread's consumer does not leave the group (Kafka Streams closes it without

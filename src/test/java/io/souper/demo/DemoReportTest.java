@@ -175,4 +175,89 @@ class DemoReportTest {
         assertThat(m.find()).as("point of " + id).isTrue();
         return new double[] {Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2))};
     }
+
+    /** A's and B's marks over {@code images}: both right on the first {@code common}, then A alone, then B alone. */
+    private static io.souper.report.Correctness[] paired(int images, int common, int onlyA, int onlyB) {
+        java.util.BitSet a = new java.util.BitSet();
+        java.util.BitSet b = new java.util.BitSet();
+        a.set(0, common + onlyA);
+        b.set(0, common);
+        b.set(common + onlyA, common + onlyA + onlyB);
+        return new io.souper.report.Correctness[] {new io.souper.report.Correctness(images, a),
+                new io.souper.report.Correctness(images, b)};
+    }
+
+    /**
+     * The sample with per-image marks: greedy vs best single is +0.50 held-out (10 vs 15 discordant
+     * of 1,000: within noise), +3.50 test (5 vs 40: beyond), -1.80 on shift-noise (12 vs 3 of 500:
+     * worse, p = 0.035). Expected values from the closed forms, computed independently in Python.
+     */
+    static DemoReport withMarks() {
+        DemoReport r = sample();
+        var heldOut = paired(1000, 880, 10, 15);
+        var test = paired(1000, 840, 5, 40);
+        var noise = paired(500, 250, 12, 3);
+        ModelScore best = r.bestSingle();
+        Map<String, io.souper.report.Correctness> bestMarks = Map.of(ModelScore.HELD_OUT, heldOut[0],
+                ModelScore.TEST, test[0], ModelScore.shiftKey("shift-noise"), noise[0]);
+        Map<String, io.souper.report.Correctness> greedyMarks = Map.of(ModelScore.HELD_OUT, heldOut[1],
+                ModelScore.TEST, test[1], ModelScore.shiftKey("shift-noise"), noise[1]);
+        List<ModelScore> models = r.models().stream().map(m -> m.id().equals(best.id())
+                ? new ModelScore(m.id(), m.heldout(), m.test(), m.shifts(), bestMarks) : m).toList();
+        ModelScore g = r.greedySorted().score();
+        SoupScore greedy = new SoupScore(SoupScore.Method.GREEDY_SORTED, r.greedySorted().ingredients(),
+                new ModelScore(g.id(), g.heldout(), g.test(), g.shifts(), greedyMarks), 1);
+        return new DemoReport(r.title(), r.setup(), models, r.pretrained(), r.uniform(), greedy, r.greedyOnline(),
+                r.ensemble());
+    }
+
+    @Test
+    void everyComparisonCarriesAPairedIntervalAndAVerdictInWords() {
+        String md = withMarks().markdown();
+        assertThat(md).contains("| greedy soup (sorted) | held-out | +0.50 points [-0.48, +1.48], within noise "
+                + "(p = 0.424) |");
+        assertThat(md).contains("| greedy soup (sorted) | test | +3.50 points [+2.20, +4.80], better beyond noise "
+                + "(p < 0.001) |");
+        assertThat(md).contains("| greedy soup (sorted) | shift-noise | -1.80 points [-3.31, -0.29], worse beyond "
+                + "noise (p = 0.035) |");
+        assertThat(md).contains("| uniform soup | held-out | no per-image marks, no interval |");
+        assertThat(md).contains("The greedy soup vs the best single model: held-out +0.50, test +0.25, "
+                + "mean of shifts +4.00. Paired over the same images: held-out +0.50 points [-0.48, +1.48], "
+                + "within noise (p = 0.424); test +3.50 points");
+        assertThat(md).as("the paper's table stays beside the run's")
+                .contains("| greedy soup | 83.98 | 81.03 | 50.86 | a few | 1 |");
+    }
+
+    @Test
+    void aDifferenceInsideTheNoiseOnEverySplitIsSaidPlainly() {
+        DemoReport r = withMarks();
+        var same = paired(1000, 880, 10, 15);
+        ModelScore g = r.greedySorted().score();
+        SoupScore greedy = new SoupScore(SoupScore.Method.GREEDY_SORTED, r.greedySorted().ingredients(),
+                new ModelScore(g.id(), g.heldout(), g.test(), g.shifts(),
+                        Map.of(ModelScore.HELD_OUT, same[1], ModelScore.TEST, same[1])), 1);
+        List<ModelScore> models = r.models().stream().map(m -> m.id().equals("run-b") ? new ModelScore(m.id(),
+                m.heldout(), m.test(), m.shifts(), Map.of(ModelScore.HELD_OUT, same[0], ModelScore.TEST, same[0]))
+                : m).toList();
+        DemoReport noisy = new DemoReport(r.title(), r.setup(), models, r.pretrained(), r.uniform(), greedy,
+                Optional.empty(), r.ensemble());
+        assertThat(noisy.findings()).anyMatch(f -> f.startsWith("The greedy soup vs the best single model")
+                && f.endsWith("Both are within noise: these splits cannot tell the two apart."));
+    }
+
+    @Test
+    void jsonCarriesTheComparisonsAsNumbers() throws Exception {
+        JsonNode vs = new ObjectMapper().readTree(withMarks().json()).get("results").get("greedy_sorted")
+                .get("vs_best_single");
+        JsonNode heldOut = vs.get("held-out");
+        assertThat(heldOut.get("difference").asDouble()).isCloseTo(0.5, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(heldOut.get("lower").asDouble()).isCloseTo(-0.4795, org.assertj.core.data.Offset.offset(1e-3));
+        assertThat(heldOut.get("upper").asDouble()).isCloseTo(1.4795, org.assertj.core.data.Offset.offset(1e-3));
+        assertThat(heldOut.get("p").asDouble()).isCloseTo(0.424356, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(heldOut.get("verdict").asText()).isEqualTo("within noise");
+        assertThat(vs.get("test").get("verdict").asText()).isEqualTo("better beyond noise");
+        assertThat(vs.get("shift-noise").get("p").asDouble()).isCloseTo(0.035156, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(new ObjectMapper().readTree(withMarks().json()).get("results").get("best_single")
+                .has("vs_best_single")).isFalse();
+    }
 }

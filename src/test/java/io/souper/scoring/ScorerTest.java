@@ -137,6 +137,40 @@ class ScorerTest {
         assertThat(odd.correct()).isEqualTo(ensemble.correct());
     }
 
+    @Test
+    void perImageMarksAreTheArgmaxOfTheLogitsAndAgreeWithTheCount() {
+        cnn.loadStateDict(ckpt1);
+        ScoreResult result = new Scorer(cnn, Scorer.DEFAULT_BATCH_SIZE).scoreWithLogits(data);
+        assertThat(result.right()).isEqualTo(argmaxMarks(result.logits()));
+        assertThat(result.right().cardinality()).isEqualTo((int) result.correct());
+        // batches that do not divide the split mark the same images, and without logits too
+        assertThat(new Scorer(cnn, 100).score(data).right()).isEqualTo(result.right());
+        ScoreResult ensemble = ensemble(Scorer.DEFAULT_BATCH_SIZE, List.of(ckpt0, ckpt1));
+        assertThat(ensemble.right()).isEqualTo(argmaxMarks(ensemble.logits()));
+        assertThat(ensemble.right().cardinality()).isEqualTo((int) ensemble.correct());
+        SplitScore split = SplitScore.of("held-out", result);
+        java.util.BitSet decoded = java.util.BitSet.valueOf(split.rightAsBytes());
+        assertThat(split.rightAsBytes()).hasSize((N + 7) / 8);
+        assertThat(decoded).isEqualTo(result.right());
+    }
+
+    /** Which images the test itself finds right from the logits, independently of the scorer's loop. */
+    private java.util.BitSet argmaxMarks(float[] logits) {
+        java.util.BitSet marks = new java.util.BitSet();
+        for (int i = 0; i < N; i++) {
+            int best = 0;
+            for (int c = 1; c < 10; c++) {
+                if (logits[i * 10 + c] > logits[i * 10 + best]) {
+                    best = c;
+                }
+            }
+            if (best == data.labels()[i]) {
+                marks.set(i);
+            }
+        }
+        return marks;
+    }
+
     /** What the engine does for an ensemble: each member's logits, summed by {@link EnsembleLogits}. */
     private ScoreResult ensemble(int batchSize, List<Map<String, Tensor>> members) {
         Scorer scorer = new Scorer(cnn, batchSize);
