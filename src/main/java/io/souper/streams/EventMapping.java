@@ -70,7 +70,8 @@ final class EventMapping {
 
     private static SoupInput checkpointInput(EvaluationResult r) {
         if (r.getError() != null) {
-            return new CheckpointFailed(r.getSubjectId(), r.getError().getCode(), r.getError().getMessage());
+            return new CheckpointFailed(r.getSubjectId(), r.getError().getCode(), r.getError().getMessage(),
+                    r.getError().getRetriable());
         }
         if (r.getIngredients().size() != 1) {
             throw new InvalidEventException("checkpoint result " + r.getSubjectId() + " must name exactly one ingredient"
@@ -94,7 +95,7 @@ final class EventMapping {
         }
         if (r.getError() != null) {
             return new CandidateFailed(r.getSubjectId(), r.getBaseVersion(), ids, r.getError().getCode(),
-                    r.getError().getMessage());
+                    r.getError().getMessage(), r.getError().getRetriable());
         }
         return new CandidateScored(r.getSubjectId(), r.getBaseVersion(), ids, heldOut(r), accuracy(r.getTest()),
                 r.getArtifactUri(), r.getArtifactSha256());
