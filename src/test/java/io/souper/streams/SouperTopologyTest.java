@@ -218,6 +218,30 @@ class SouperTopologyTest {
     }
 
     @Test
+    void inputsAreRepartitionedBySoupIdThroughOneInternalTopic() {
+        StreamsBuilder builder = new StreamsBuilder();
+        SouperTopology.build(builder, SouperTopics.forRegistry("mock://shape-" + UUID.randomUUID()),
+                new SouperStreamsSettings(Duration.ofMinutes(5), 3, Duration.ofSeconds(10)), new SimpleMeterRegistry());
+        String shape = builder.build().describe().toString();
+        // sub-topology 0 reads the input topics and writes the repartition topic; 1 reads it and keeps the soups
+        assertThat(shape).contains("topics: [" + TopicNames.DEFINITIONS + ", " + TopicNames.EVALUATIONS + "]")
+                .contains("(topic: " + SouperTopology.BY_SOUP + "-repartition)")
+                .contains("(topics: [" + SouperTopology.BY_SOUP + "-repartition])")
+                .contains("Sub-topology: 1");
+    }
+
+    @Test
+    void aRecordWithoutAKeyIsDeadLetteredWithItsOriginAfterTheRepartition() {
+        definitions.pipeInput("s", Events.definition("s", SoupPolicy.SORTED));
+        evaluations.pipeInput((String) null, Events.checkpoint("s", "c1", 800));
+        DeadLetter letter = deadLetters.readValue();
+        assertThat(letter.getReasonCode()).isEqualTo(DeadLetters.INVALID_EVENT);
+        assertThat(letter.getOriginalTopic()).isEqualTo(TopicNames.EVALUATIONS);
+        assertThat(letter.getOffset()).isZero();
+        assertThat(letter.getMessage()).contains("without a key");
+    }
+
+    @Test
     void aCheckpointScoredOnAnEmptyHeldOutSplitIsDecidedFailedNotDeadLettered() {
         definitions.pipeInput("s", Events.definition("s", SoupPolicy.SORTED));
         SplitMetrics empty = SplitMetrics.newBuilder().setSplit("held-out").setCorrect(0).setTotal(0)
