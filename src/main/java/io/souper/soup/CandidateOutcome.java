@@ -23,6 +23,12 @@ record CandidateOutcome(Accuracy heldOut, Accuracy test, String artifactUri, Str
         return new CandidateOutcome(c.heldOut(), c.test(), c.uri(), c.sha256(), null, null, null);
     }
 
+    /** This failure, final after {@code attempts} retriable failures in a row. */
+    CandidateOutcome givenUp(int attempts) {
+        return new CandidateOutcome(null, null, null, null, errorCode,
+                errorMessage + " (retriable, failed " + attempts + " times in a row: given up)", requestId);
+    }
+
     boolean succeeded() {
         return heldOut != null;
     }

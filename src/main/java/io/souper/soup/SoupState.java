@@ -77,8 +77,9 @@ public final class SoupState {
         checkpoints.add(c);
     }
 
-    boolean knows(String checkpointId) {
-        return arrivalById.containsKey(checkpointId) || failed.containsKey(checkpointId);
+    /** Scored checkpoints are settled; failed ones are not (see {@link CheckpointFailed}). */
+    boolean scored(String checkpointId) {
+        return arrivalById.containsKey(checkpointId);
     }
 
     CheckpointScored checkpoint(String checkpointId) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
@@ -16,10 +17,15 @@ import java.util.TreeMap;
  * The state as versioned JSON. A snapshot record mirrors the state's fields so that the stored
  * format is explicit and does not move when the in-memory structures do; bump {@link #FORMAT} (and
  * keep reading the old one) when it changes.
+ *
+ * <p>Format 2 added {@code retriable} to failed checkpoints and {@code retriableFailures} to the
+ * request in flight; a format-1 state reads with both absent, i.e. false and 0, which is what they meant.
  */
 final class SoupStateCodec {
 
-    static final int FORMAT = 1;
+    static final int FORMAT = 2;
+    /** Formats this build reads: every additive change so far has defaults for what older ones lack. */
+    private static final int OLDEST_READABLE = 1;
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .serializationInclusion(JsonInclude.Include.NON_NULL)
@@ -61,9 +67,12 @@ final class SoupStateCodec {
             if (format == null || !format.canConvertToInt()) {
                 throw new IllegalArgumentException("soup state: no format version (not a soup state?)");
             }
-            if (format.intValue() != FORMAT) {
+            if (format.intValue() < OLDEST_READABLE || format.intValue() > FORMAT) {
                 throw new IllegalArgumentException("soup state: format " + format.intValue()
-                        + " is not readable by this build (reads format " + FORMAT + ")");
+                        + " is not readable by this build (reads formats " + OLDEST_READABLE + " to " + FORMAT + ")");
+            }
+            if (format.intValue() == 1) {
+                upgradeFromFormat1((ObjectNode) tree);
             }
             snap = JSON.treeToValue(tree, Snapshot.class);
         } catch (IOException | RuntimeException e) {
@@ -73,6 +82,21 @@ final class SoupStateCodec {
             throw new IllegalArgumentException("soup state: corrupt or unreadable: " + e.getMessage(), e);
         }
         return restore(snap);
+    }
+
+    /** Format 1 knew no retriable failures: every failure was final and no request had failed before. */
+    private static void upgradeFromFormat1(ObjectNode tree) {
+        JsonNode failed = tree.get("failed");
+        if (failed != null && failed.isArray()) {
+            failed.forEach(f -> {
+                if (f instanceof ObjectNode o && !o.has("retriable")) {
+                    o.put("retriable", false);
+                }
+            });
+        }
+        if (tree.get("inFlight") instanceof ObjectNode inFlight && !inFlight.has("retriableFailures")) {
+            inFlight.put("retriableFailures", 0);
+        }
     }
 
     private static SoupState restore(Snapshot snap) {

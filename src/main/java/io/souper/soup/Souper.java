@@ -17,6 +17,13 @@ import java.util.Set;
  */
 public final class Souper {
 
+    /**
+     * How many times in a row one candidate set is requested while its evaluations fail retriably;
+     * the failure of the last attempt is final. Part of the soup's deterministic behaviour: a
+     * replay must use the same value, so it is not a setting.
+     */
+    public static final int RETRIABLE_CANDIDATE_ATTEMPTS = 3;
+
     private Souper() {
     }
 
@@ -31,19 +38,20 @@ public final class Souper {
         }
         if (input instanceof CandidateScored r) {
             return onCandidate(state, r.requestId(), r.baseVersion(), r.ingredientIds(), CandidateOutcome.scored(r),
-                    nowMillis);
+                    false, nowMillis);
         }
         CandidateFailed f = (CandidateFailed) input;
         return onCandidate(state, f.requestId(), f.baseVersion(), f.ingredientIds(), CandidateOutcome.failed(f),
-                nowMillis);
+                f.retriable(), nowMillis);
     }
 
     private static SoupStep onCheckpointScored(SoupState s, CheckpointScored c, long now) {
         StepContext ctx = new StepContext(s, now, null);
-        if (s.knows(c.checkpointId())) {
+        if (s.scored(c.checkpointId())) {
             ctx.ignore(Ignored.DUPLICATE_CHECKPOINT);
             return ctx.result();
         }
+        s.failed.remove(c.checkpointId()); // published again and scored this time
         s.addCheckpoint(c);
         if (s.policy == Policy.SORTED) {
             SortedPolicy.onCheckpoint(ctx, c);
@@ -55,19 +63,23 @@ public final class Souper {
 
     private static SoupStep onCheckpointFailed(SoupState s, CheckpointFailed f, long now) {
         StepContext ctx = new StepContext(s, now, null);
-        if (s.knows(f.checkpointId())) {
+        // the same failure again (a redelivery, or a retry that failed alike) changes nothing
+        if (s.scored(f.checkpointId()) || f.equals(s.failed.get(f.checkpointId()))) {
             ctx.ignore(Ignored.DUPLICATE_CHECKPOINT);
             return ctx.result();
         }
         s.failed.put(f.checkpointId(), f);
         s.tally = s.tally.withFailed(s.failed.size());
+        String retry = f.retriable() ? "retriable: publish the checkpoint again to retry"
+                : "publish the corrected checkpoint under the same id to retry";
         ctx.decide(new StepContext.Draft(Decision.Kind.FAILED, f.checkpointId(), List.of(), null,
-                s.published.heldOut(), null, "checkpoint evaluation failed: " + f.errorCode() + ": " + f.message()));
+                s.published.heldOut(), null, "checkpoint evaluation failed: " + f.errorCode() + ": " + f.message()
+                        + " (" + retry + ")"));
         return ctx.result();
     }
 
     private static SoupStep onCandidate(SoupState s, String requestId, long baseVersion, Set<String> ingredientIds,
-                                        CandidateOutcome outcome, long now) {
+                                        CandidateOutcome outcome, boolean retriable, long now) {
         StepContext ctx = new StepContext(s, now, requestId);
         if (!issuedHere(s, requestId)) {
             ctx.ignore(Ignored.UNKNOWN_REQUEST);
@@ -90,6 +102,20 @@ public final class Souper {
         if (!ingredientIds.equals(Set.copyOf(request.ingredientIds()))) {
             throw new InvalidSoupInputException("result for " + requestId + " scored " + ingredientIds
                     + " but the request was for " + request.ingredientIds());
+        }
+        if (retriable) {
+            if (inFlight.superseded()) {
+                // (online) decides nothing and is not memoised: its checkpoint was queued again anyway
+                s.inFlight = null;
+                OnlinePolicy.onCandidate(ctx, inFlight, outcome);
+                return ctx.result();
+            }
+            int failures = inFlight.retriableFailures() + 1;
+            if (failures < RETRIABLE_CANDIDATE_ATTEMPTS) {
+                ctx.retry(inFlight);
+                return ctx.result();
+            }
+            outcome = outcome.givenUp(failures);
         }
         BitSet set = s.arrivalSet(request.ingredientIds());
         s.memo.put(set, outcome);

@@ -61,6 +61,17 @@ final class StepContext {
 
     /** Issues the one request of this soup: the soup's ingredients followed by the tried one. */
     void request(List<String> candidateIds, String triedCheckpointId) {
+        request(candidateIds, triedCheckpointId, 0);
+    }
+
+    /** Asks again for the set of {@code failed}, whose answer was a retriable failure. */
+    void retry(InFlight failed) {
+        state.inFlight = null;
+        CandidateRequest r = failed.request();
+        request(r.ingredientIds(), r.triedCheckpointId(), failed.retriableFailures() + 1);
+    }
+
+    private void request(List<String> candidateIds, String triedCheckpointId, int retriableFailures) {
         SoupState s = state;
         if (s.inFlight != null) {
             throw new IllegalStateException("soup " + s.soupId + " already has request "
@@ -69,7 +80,7 @@ final class StepContext {
         String requestId = s.soupId + "#" + (++s.requestsIssued);
         List<Ingredient> ingredients = candidateIds.stream().map(id -> s.checkpoint(id).ingredient()).toList();
         request = new CandidateRequest(requestId, s.soupId, s.version, ingredients, triedCheckpointId, now);
-        s.inFlight = new InFlight(request, false);
+        s.inFlight = new InFlight(request, false, retriableFailures);
     }
 
     SoupStep result() {

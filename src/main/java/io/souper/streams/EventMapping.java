@@ -41,6 +41,11 @@ final class EventMapping {
 
     static final String HELD_OUT = "held-out";
     static final String TEST = "test";
+    /**
+     * The failure the souper records for a result scored on a held-out split of 0 images: "0/0" ranks
+     * nothing, yet the evaluator reports it as a score; the subject is decided FAILED, never left waiting.
+     */
+    static final String EMPTY_HELD_OUT = "EMPTY_HELD_OUT";
 
     private EventMapping() {
     }
@@ -70,7 +75,11 @@ final class EventMapping {
 
     private static SoupInput checkpointInput(EvaluationResult r) {
         if (r.getError() != null) {
-            return new CheckpointFailed(r.getSubjectId(), r.getError().getCode(), r.getError().getMessage());
+            return new CheckpointFailed(r.getSubjectId(), r.getError().getCode(), r.getError().getMessage(),
+                    r.getError().getRetriable());
+        }
+        if (emptyHeldOut(r)) {
+            return new CheckpointFailed(r.getSubjectId(), EMPTY_HELD_OUT, emptyHeldOutMessage(r), false);
         }
         if (r.getIngredients().size() != 1) {
             throw new InvalidEventException("checkpoint result " + r.getSubjectId() + " must name exactly one ingredient"
@@ -94,10 +103,23 @@ final class EventMapping {
         }
         if (r.getError() != null) {
             return new CandidateFailed(r.getSubjectId(), r.getBaseVersion(), ids, r.getError().getCode(),
-                    r.getError().getMessage());
+                    r.getError().getMessage(), r.getError().getRetriable());
+        }
+        if (emptyHeldOut(r)) {
+            return new CandidateFailed(r.getSubjectId(), r.getBaseVersion(), ids, EMPTY_HELD_OUT,
+                    emptyHeldOutMessage(r), false);
         }
         return new CandidateScored(r.getSubjectId(), r.getBaseVersion(), ids, heldOut(r), accuracy(r.getTest()),
                 r.getArtifactUri(), r.getArtifactSha256());
+    }
+
+    private static boolean emptyHeldOut(EvaluationResult r) {
+        return r.getHeldOut() != null && r.getHeldOut().getTotal() == 0 && r.getHeldOut().getCorrect() == 0;
+    }
+
+    private static String emptyHeldOutMessage(EvaluationResult r) {
+        return "scored on a held-out split of 0 images (0/0): nothing to rank " + r.getSubjectId()
+                + " by; give the soup a non-empty held-out split";
     }
 
     private static Accuracy heldOut(EvaluationResult r) {

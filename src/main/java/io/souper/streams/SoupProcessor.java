@@ -23,7 +23,6 @@ import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,7 +84,7 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
 
     @Override
     public void process(Record<String, byte[]> record) {
-        RecordMetadata meta = context.recordMetadata().orElseThrow();
+        Origin meta = Origin.of(record, context.recordMetadata().orElseThrow());
         if (record.key() == null) {
             deadLetter(meta, record, DeadLetters.INVALID_EVENT, "record without a key: every Souper topic is keyed by soup id");
             return;
@@ -97,7 +96,7 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
         }
     }
 
-    private void onDefinition(RecordMetadata meta, Record<String, byte[]> record) {
+    private void onDefinition(Origin meta, Record<String, byte[]> record) {
         String soupId = record.key();
         if (record.value() == null) {
             // a tombstone deletes the soup: a later definition starts it afresh
@@ -146,7 +145,7 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
         releaseWaiting(soupId);
     }
 
-    private void onEvaluation(RecordMetadata meta, Record<String, byte[]> record) {
+    private void onEvaluation(Origin meta, Record<String, byte[]> record) {
         String soupId = record.key();
         if (record.value() == null) {
             deadLetter(meta, record, DeadLetters.INVALID_EVENT, "evaluation result without a value");
@@ -251,7 +250,7 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
 
     // ---- results that arrive before their soup's definition wait, bounded in count and time ----
 
-    private void park(RecordMetadata meta, Record<String, byte[]> record) {
+    private void park(Origin meta, Record<String, byte[]> record) {
         String soupId = record.key();
         if (waiting.full(soupId)) {
             deadLetter(meta, record, DeadLetters.UNKNOWN_SOUP, "no definition for soup '" + soupId + "' and "
@@ -301,11 +300,11 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
         void send(String reasonCode, String message);
     }
 
-    private DeadLetterSink deadLetterFor(RecordMetadata meta, Record<String, byte[]> record) {
+    private DeadLetterSink deadLetterFor(Origin meta, Record<String, byte[]> record) {
         return (reason, message) -> deadLetter(meta, record, reason, message);
     }
 
-    private void deadLetter(RecordMetadata meta, Record<String, byte[]> record, String reason, String message) {
+    private void deadLetter(Origin meta, Record<String, byte[]> record, String reason, String message) {
         String key = record.key();
         forwardDeadLetter(key, DeadLetters.of(meta.topic(), meta.partition(), meta.offset(),
                 key == null ? null : key.getBytes(StandardCharsets.UTF_8), record.value(), reason, message,

@@ -14,16 +14,26 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.state.Stores;
 
 import java.util.List;
 
 /**
- * The souper's topology: definitions and evaluation results (co-partitioned by soup id)
- * go through one stateful processor, whose outputs are routed by type to
- * souper.candidates, souper.decisions, souper.updates and souper.dlq.
+ * The souper's topology: definitions and evaluation results go through one stateful processor,
+ * whose outputs are routed by type to souper.candidates, souper.decisions, souper.updates and
+ * souper.dlq.
+ *
+ * <p>A soup's definition and its results must reach the same task. Producers do not agree on
+ * where a key goes (Java clients hash keys with murmur2, librdkafka's default is CRC32), so the
+ * souper does not rely on the input topics' partitioning: it reads both, stamps each record with
+ * where it came from ({@link Origin}), and repartitions them by soup id through one internal topic
+ * that Kafka Streams creates and writes ({@value #BY_SOUP}, i.e. {@code <application.id>-by-soup-repartition}).
  */
 public final class SouperTopology {
+
+    /** Name of the repartition step; Kafka Streams names its topic {@code <application.id>-by-soup-repartition}. */
+    static final String BY_SOUP = "by-soup";
 
     private SouperTopology() {
     }
@@ -44,9 +54,16 @@ public final class SouperTopology {
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(StoreNames.WAITING_COUNTS),
                 Serdes.String(), Serdes.Integer()));
 
-        KStream<String, SpecificRecord> outputs = builder
-                .stream(List.of(topics.definitions.name(), topics.evaluations.name()),
-                        Consumed.with(Serdes.String(), Serdes.ByteArray()))
+        KStream<String, byte[]> inputs = builder.stream(List.of(topics.definitions.name(), topics.evaluations.name()),
+                Consumed.with(Serdes.String(), Serdes.ByteArray()));
+        // routed apart, not merged with the soups' outputs: a merge would fuse the two sub-topologies
+        route(inputs.filter((key, value) -> key == null).process(() -> new KeylessRecords(metrics)),
+                DeadLetter.class, topics.deadLetters);
+        KStream<String, SpecificRecord> outputs = inputs.filter((key, value) -> key != null)
+                .processValues(Origin.Stamp::new)
+                // one topic for both, so definitions and results of a soup meet whatever the input partition counts
+                .repartition(Repartitioned.<String, byte[]>as(BY_SOUP)
+                        .withKeySerde(Serdes.String()).withValueSerde(Serdes.ByteArray()))
                 .process(() -> new SoupProcessor(topics, settings, metrics),
                         StoreNames.DEFINITIONS, StoreNames.STATE, StoreNames.LATEST, StoreNames.DECISIONS,
                         StoreNames.WAITING, StoreNames.WAITING_COUNTS);

@@ -179,7 +179,8 @@ class SortedPolicyTest {
             assertThat(d.kind()).isEqualTo(Kind.FAILED);
             assertThat(d.reason()).contains("FILE_NOT_FOUND");
         });
-        assertThat(step(ck("x", 999)).ignored()).contains(Ignored.DUPLICATE_CHECKPOINT);
+        assertThat(step(new CheckpointFailed("x", "FILE_NOT_FOUND", "gone")).ignored())
+                .contains(Ignored.DUPLICATE_CHECKPOINT); // the same failure again decides nothing new
 
         CandidateRequest r = step(ck("b", 700)).request().orElseThrow();
         SoupStep out = step(failure(r));

@@ -151,7 +151,10 @@ final class SoupRun {
                     return false;
                 }
                 String id = seen.get(random.nextInt(seen.size()));
-                input = random.nextBoolean() ? Fixtures.ck(id, 1000) : new CheckpointFailed(id, "LATE", "again");
+                // a scored checkpoint is settled; a failed one only ignores its own failure redelivered
+                // (published again and scored, it would be evaluated: see RetriableFailuresTest)
+                input = failed.contains(id) ? new CheckpointFailed(id, "FILE_NOT_FOUND", "no such file")
+                        : random.nextBoolean() ? Fixtures.ck(id, 1000) : new CheckpointFailed(id, "LATE", "again");
                 expected = Ignored.DUPLICATE_CHECKPOINT;
             }
         }

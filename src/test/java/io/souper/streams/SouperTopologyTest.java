@@ -217,6 +217,75 @@ class SouperTopologyTest {
         assertThat(soup.getFailedCount()).isEqualTo(1);
     }
 
+    @Test
+    void inputsAreRepartitionedBySoupIdThroughOneInternalTopic() {
+        StreamsBuilder builder = new StreamsBuilder();
+        SouperTopology.build(builder, SouperTopics.forRegistry("mock://shape-" + UUID.randomUUID()),
+                new SouperStreamsSettings(Duration.ofMinutes(5), 3, Duration.ofSeconds(10)), new SimpleMeterRegistry());
+        String shape = builder.build().describe().toString();
+        // sub-topology 0 reads the input topics and writes the repartition topic; 1 reads it and keeps the soups
+        assertThat(shape).contains("topics: [" + TopicNames.DEFINITIONS + ", " + TopicNames.EVALUATIONS + "]")
+                .contains("(topic: " + SouperTopology.BY_SOUP + "-repartition)")
+                .contains("(topics: [" + SouperTopology.BY_SOUP + "-repartition])")
+                .contains("Sub-topology: 1");
+    }
+
+    @Test
+    void aRecordWithoutAKeyIsDeadLetteredWithItsOriginAfterTheRepartition() {
+        definitions.pipeInput("s", Events.definition("s", SoupPolicy.SORTED));
+        evaluations.pipeInput((String) null, Events.checkpoint("s", "c1", 800));
+        DeadLetter letter = deadLetters.readValue();
+        assertThat(letter.getReasonCode()).isEqualTo(DeadLetters.INVALID_EVENT);
+        assertThat(letter.getOriginalTopic()).isEqualTo(TopicNames.EVALUATIONS);
+        assertThat(letter.getOffset()).isZero();
+        assertThat(letter.getMessage()).contains("without a key");
+    }
+
+    @Test
+    void aCheckpointScoredOnAnEmptyHeldOutSplitIsDecidedFailedNotDeadLettered() {
+        definitions.pipeInput("s", Events.definition("s", SoupPolicy.SORTED));
+        SplitMetrics empty = SplitMetrics.newBuilder().setSplit("held-out").setCorrect(0).setTotal(0)
+                .setAccuracy(0.0).build();
+        evaluations.pipeInput("s", EvaluationResult.newBuilder(Events.checkpoint("s", "hollow", 0))
+                .setHeldOut(empty).build());
+
+        assertThat(deadLetters.isEmpty()).isTrue();
+        assertThat(decisions.readValue()).satisfies(d -> {
+            assertThat(d.getKind()).isEqualTo(DecisionKind.FAILED);
+            assertThat(d.getCheckpointId()).isEqualTo("hollow");
+            assertThat(d.getReason()).contains(EventMapping.EMPTY_HELD_OUT).contains("0 images");
+        });
+
+        // a candidate scored on 0 images is a failed candidate: decided, the soup moves on
+        evaluations.pipeInput("s", Events.checkpoint("s", "c1", 800));
+        evaluations.pipeInput("s", Events.checkpoint("s", "c2", 700));
+        EvaluationRequest request = candidates.readValue();
+        decisions.readValuesToList();
+        evaluations.pipeInput("s", EvaluationResult.newBuilder(Events.answer(request, 0)).setHeldOut(empty).build());
+        assertThat(deadLetters.isEmpty()).isTrue();
+        assertThat(decisions.readValue()).satisfies(d -> {
+            assertThat(d.getKind()).isEqualTo(DecisionKind.REJECTED);
+            assertThat(d.getCheckpointId()).isEqualTo("c2");
+            assertThat(d.getReason()).contains(EventMapping.EMPTY_HELD_OUT);
+        });
+    }
+
+    @Test
+    void aRetriableCheckpointFailureIsEvaluatedAgainWhenPublishedAgain() {
+        definitions.pipeInput("s", Events.definition("s", SoupPolicy.ONLINE));
+        evaluations.pipeInput("s", EvaluationResult.newBuilder(Events.failedCheckpoint("s", "c1"))
+                .setError(io.souper.events.EvaluationError.newBuilder().setCode("IO_ERROR")
+                        .setMessage("store did not answer").setRetriable(true).build()).build());
+        assertThat(decisions.readValue().getKind()).isEqualTo(DecisionKind.FAILED);
+
+        evaluations.pipeInput("s", Events.checkpoint("s", "c1", 800));
+
+        assertThat(decisions.readValue().getKind()).isEqualTo(DecisionKind.SEEDED);
+        SoupUpdated soup = updates.readValuesToList().get(0);
+        assertThat(soup.getIngredients()).extracting(i -> i.getCheckpointId()).containsExactly("c1");
+        assertThat(soup.getFailedCount()).isZero();
+    }
+
     private <V extends org.apache.avro.specific.SpecificRecord> TestInputTopic<String, V> input(Topic<String, V> topic) {
         return driver.createInputTopic(topic.name(), topic.keySerde().serializer(), topic.valueSerde().serializer());
     }
