@@ -22,6 +22,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.streams.state.HostInfo;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,8 +89,9 @@ public final class SouperThroughput {
              HttpEndpoint endpoint = new HttpEndpoint("localhost", 0, metrics).start()) {
             KafkaClientConfigs clients = stack.clientConfigs();
             SouperTopics topics = SouperTopics.forRegistry(clients.schemaRegistryUrl());
-            try (SouperStreamsApp app = SouperStreamsApp.start(clients.bootstrapServers(), topics, "souper-bench",
-                    dir.resolve("streams"), threads, SouperStreamsSettings.defaults(), metrics, endpoint, "localhost")) {
+            try (SouperStreamsApp app = SouperStreamsApp.start(clients, topics, "souper-bench",
+                    dir.resolve("streams"), threads, SouperStreamsSettings.defaults(), metrics,
+                    new HostInfo("localhost", endpoint.port()))) {
                 app.awaitRunning(Duration.ofSeconds(120));
                 try (TimingOracle oracle = new TimingOracle(clients, topics, soups)) {
                     oracle.awaitAssigned(Duration.ofSeconds(60));
