@@ -26,23 +26,33 @@ public final class TorchReference {
 
     /** Runs one sub-command and returns the JSON object it printed. */
     public static JsonNode run(String... args) {
+        return runScript(SCRIPT, 120, (Object[]) args);
+    }
+
+    /**
+     * Runs {@code script} with {@link #PYTHON} and {@code args} (as strings) and returns the JSON
+     * object it printed on stdout; a failure, a time-out or a missing interpreter fails the test.
+     */
+    public static JsonNode runScript(Path script, int timeoutSeconds, Object... args) {
         if (!Files.isExecutable(PYTHON)) {
             throw new AssertionError(PYTHON + " is missing: the PyTorch cross-check cannot run");
         }
-        List<String> command = new ArrayList<>(List.of(PYTHON.toString(), SCRIPT.toString()));
-        command.addAll(List.of(args));
+        List<String> command = new ArrayList<>(List.of(PYTHON.toString(), script.toString()));
+        for (Object a : args) {
+            command.add(a.toString());
+        }
         try {
-            Path err = Files.createTempFile("torch-reference", ".stderr");
+            Path err = Files.createTempFile("python-reference", ".stderr");
             try {
                 Process p = new ProcessBuilder(command).redirectError(err.toFile()).start();
                 byte[] out = p.getInputStream().readAllBytes();
-                if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                     p.destroyForcibly();
                     throw new AssertionError("timed out: " + command);
                 }
-                String stderr = Files.readString(err, StandardCharsets.UTF_8);
                 if (p.exitValue() != 0) {
-                    throw new AssertionError("reference failed (exit " + p.exitValue() + "): " + command + "\n" + stderr);
+                    throw new AssertionError("reference failed (exit " + p.exitValue() + "): " + command + "\n"
+                            + Files.readString(err, StandardCharsets.UTF_8));
                 }
                 return JSON.readTree(out);
             } finally {
