@@ -57,9 +57,9 @@ public final class SouperTopology {
         KStream<String, byte[]> inputs = builder.stream(List.of(topics.definitions.name(), topics.evaluations.name()),
                 Consumed.with(Serdes.String(), Serdes.ByteArray()));
         // routed apart, not merged with the soups' outputs: a merge would fuse the two sub-topologies
-        route(inputs.filter((key, value) -> key == null).process(() -> new KeylessRecords(metrics)),
+        route(inputs.filter(UnroutableRecords::unroutable).process(() -> new UnroutableRecords(metrics)),
                 DeadLetter.class, topics.deadLetters);
-        KStream<String, SpecificRecord> outputs = inputs.filter((key, value) -> key != null)
+        KStream<String, SpecificRecord> outputs = inputs.filterNot(UnroutableRecords::unroutable)
                 .processValues(Origin.Stamp::new)
                 // one topic for both, so definitions and results of a soup meet whatever the input partition counts
                 .repartition(Repartitioned.<String, byte[]>as(BY_SOUP)

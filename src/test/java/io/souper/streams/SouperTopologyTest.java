@@ -242,6 +242,22 @@ class SouperTopologyTest {
     }
 
     @Test
+    void aRecordTooLargeToRepartitionIsDeadLetteredAndTheNextIsTaken() {
+        definitions.pipeInput("s", Events.definition("s", SoupPolicy.SORTED));
+        // the broker takes a value of almost 1 MiB; with the repartition's headers it would not fit again
+        rawEvaluations.pipeInput("s", new byte[1_048_400]);
+        DeadLetter letter = deadLetters.readValue();
+        assertThat(letter.getReasonCode()).isEqualTo(DeadLetters.DESERIALIZATION_FAILED);
+        assertThat(letter.getOriginalTopic()).isEqualTo(TopicNames.EVALUATIONS);
+        assertThat(letter.getMessage()).contains("1048401 bytes").contains("larger than any Souper event");
+        assertThat(letter.getValue().remaining()).isLessThanOrEqualTo(DeadLetters.MAX_COPIED_VALUE_BYTES);
+
+        evaluations.pipeInput("s", Events.checkpoint("s", "c1", 800));
+        assertThat(decisions.readValue().getKind()).isEqualTo(DecisionKind.SEEDED);
+        assertThat(deadLetters.isEmpty()).isTrue();
+    }
+
+    @Test
     void aCheckpointScoredOnAnEmptyHeldOutSplitIsDecidedFailedNotDeadLettered() {
         definitions.pipeInput("s", Events.definition("s", SoupPolicy.SORTED));
         SplitMetrics empty = SplitMetrics.newBuilder().setSplit("held-out").setCorrect(0).setTotal(0)
