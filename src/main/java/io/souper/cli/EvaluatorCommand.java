@@ -83,6 +83,13 @@ public final class EvaluatorCommand implements Callable<Integer> {
                     + "(env SOUPER_HTTP_PORT; default: ${DEFAULT-VALUE}).")
     int httpPort;
 
+    @Option(names = "--crash-attempts", paramLabel = "N", defaultValue = "" + EvaluatorSettings.DEFAULT_CRASH_ATTEMPTS,
+            description = "How many times one record may stop the evaluator (out of memory, a native crash) before "
+                    + "the restarted evaluator answers it as REPEATED_CRASH and dead-letters it instead of trying "
+                    + "again; the count is kept with the group's committed offsets "
+                    + "(env SOUPER_CRASH_ATTEMPTS; default: ${DEFAULT-VALUE}).")
+    int crashAttempts;
+
     @Override
     public Integer call() throws Exception {
         EvaluatorSettings settings = settings();
@@ -123,7 +130,8 @@ public final class EvaluatorCommand implements Callable<Integer> {
                 .withDevice(device)
                 .withBatchSize(batchSize)
                 .withGroupId(groupId)
-                .withCacheSizes(architectureCache, dataCache, runningSums);
+                .withCacheSizes(architectureCache, dataCache, runningSums)
+                .withCrashAttempts(crashAttempts);
     }
 
 }

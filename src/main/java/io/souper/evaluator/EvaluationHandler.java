@@ -80,6 +80,24 @@ final class EvaluationHandler implements WorkProcessor {
     }
 
     @Override
+    public boolean refuse(WorkItem item, EvaluationFailure failure, String reasonCode) {
+        Deserializer<?> deserializer = deserializers.get(item.topic());
+        Subject subject = null;
+        try {
+            if (deserializer != null && item.value() != null) {
+                subject = Subject.of(deserializer.deserialize(item.topic(), item.value()));
+            }
+        } catch (RuntimeException e) {
+            subject = null; // unreadable (or the registry is down): the dead letter alone tells
+        }
+        if (subject == null || subject.missingIds() != null) {
+            return deadLetterOnly(item, reasonCode, failure.toString());
+        }
+        metrics.evaluated(subject.kind(), false, 0, 0);
+        return publishFailure(item, subject.failed(failure, engine.device(), 0), failure, reasonCode);
+    }
+
+    @Override
     public void idle() {
         definitions.refresh();
     }
@@ -99,7 +117,8 @@ final class EvaluationHandler implements WorkProcessor {
             long nanos = System.nanoTime() - start;
             metrics.evaluated(subject.kind(), false, nanos, 0);
             LOG.warn("{} failed: {}", subject, failure);
-            return publishFailure(item, subject.failed(failure, engine.device(), nanos / 1_000_000), failure);
+            return publishFailure(item, subject.failed(failure, engine.device(), nanos / 1_000_000), failure,
+                    DeadLetters.EVALUATION_FAILED);
         }
         if (scores.isEmpty()) {
             return false; // stopped while the world was failing: evaluated again after the restart
@@ -126,15 +145,16 @@ final class EvaluationHandler implements WorkProcessor {
         return EvaluationFailure.of(error);
     }
 
-    private boolean publishFailure(WorkItem item, EvaluationResult result, EvaluationFailure failure) {
-        DeadLetter letter = deadLetter(item, DeadLetters.EVALUATION_FAILED, failure.toString(), Map.of(
+    private boolean publishFailure(WorkItem item, EvaluationResult result, EvaluationFailure failure,
+                                   String reasonCode) {
+        DeadLetter letter = deadLetter(item, reasonCode, failure.toString(), Map.of(
                 "errorCode", failure.code(),
                 "retriable", Boolean.toString(failure.retriable()),
                 "subjectId", result.getSubjectId(),
                 "subjectKind", result.getSubjectKind().name()));
         boolean delivered = publisher.publish(result, letter, DeadLetters.recordKey(item.key()));
         if (delivered) {
-            metrics.deadLettered(DeadLetters.EVALUATION_FAILED);
+            metrics.deadLettered(reasonCode);
         }
         return delivered;
     }

@@ -14,6 +14,11 @@ public enum EvaluatorErrorCode implements ErrorCode {
     INVALID_EVENT(false),
     /** libtorch failed while running (e.g. out of device memory); the same request may succeed later. */
     ENGINE_ERROR(true),
+    /**
+     * Handling this record stopped the evaluator (out of memory, a native crash) as many times as
+     * it may ({@code --crash-attempts}); it was answered with this instead of being tried again.
+     */
+    REPEATED_CRASH(false),
     /** A bug: an exception nobody expected. The message names it. */
     INTERNAL_ERROR(false);
 

@@ -24,7 +24,7 @@ final class EvaluatorMetrics {
     private static final List<String> KINDS = List.of(CHECKPOINT, CANDIDATE, ENSEMBLE);
     /** Every reason code the evaluator dead-letters with. */
     static final List<String> DEAD_LETTER_REASONS = List.of(DeadLetters.EVALUATION_FAILED,
-            DeadLetters.DESERIALIZATION_FAILED, DeadLetters.INVALID_EVENT);
+            DeadLetters.DESERIALIZATION_FAILED, DeadLetters.INVALID_EVENT, DeadLetters.REPEATED_CRASH);
     /**
      * Histogram buckets: a GPU scores in well under a second, a CPU evaluation of a large split can
      * take minutes (the demo's took 33 s), so the buckets reach 10 minutes and p95 is never capped

@@ -13,13 +13,16 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import io.souper.kafka.DeadLetters;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +47,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * offset is committed only after its result was produced, a crash loses nothing (at-least-once;
  * a redelivered record produces the same result for the same subject id, which the souper
  * ignores as a duplicate).
+ *
+ * <p>No record stops the evaluator twice over. A record's own faults are answered by the
+ * processor; whatever escapes it (out of memory, a bug) stops the process with one line naming the
+ * record. So that a restart does not die on the same record again, the record's attempt number is
+ * committed with its offset before it is handled ({@link AttemptMarks}; a native crash that kills
+ * the JVM outright is counted too), and a record already tried {@code crashAttempts} times is
+ * answered as REPEATED_CRASH and dead-lettered instead of being tried again.
  */
 public final class EvaluatorService implements AutoCloseable {
 
@@ -65,6 +75,9 @@ public final class EvaluatorService implements AutoCloseable {
     private final Thread evaluationThread;
     private volatile Set<TopicPartition> assigned = Set.of();
     private volatile Throwable evaluationFailure;
+    private final int crashAttempts;
+    /** Set while commits fail, so an outage is logged when it starts and when it ends, not at every retry. */
+    private boolean commitsFailing;
 
     /**
      * Starts an evaluator: checks the device (a GPU that is not there fails here, not at the first
@@ -127,6 +140,7 @@ public final class EvaluatorService implements AutoCloseable {
         this.running = running;
         this.processor = processor;
         this.device = device;
+        this.crashAttempts = settings.crashAttempts();
         String candidates = topics.candidates.name();
         this.queue = new WorkQueue(topic -> topic.equals(candidates) ? 0 : 1);
         Map<String, Object> config = clients.consumer(settings.groupId(), clientId);
@@ -181,10 +195,19 @@ public final class EvaluatorService implements AutoCloseable {
                 if (!evaluationThread.isAlive()) {
                     throw new IllegalStateException("the evaluation thread died");
                 }
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
+                ConsumerRecords<byte[], byte[]> records;
+                try {
+                    records = consumer.poll(POLL);
+                } catch (WakeupException e) {
+                    records = ConsumerRecords.empty(); // the evaluation thread wants an attempt mark committed now
+                }
                 queue.add(records);
                 pauseBusyPartitions();
-                commit(false);
+                if (queue.attemptPending()) {
+                    commitAttemptMarks();
+                } else {
+                    commit(false);
+                }
             }
         } catch (Throwable t) {
             failure = t;
@@ -193,7 +216,11 @@ public final class EvaluatorService implements AutoCloseable {
             running.set(false);
             awaitEvaluationThread();
             try {
-                commit(true);
+                try {
+                    commit(true);
+                } catch (WakeupException e) {
+                    commit(true); // a wakeup meant for the last poll; the commit itself is still wanted
+                }
             } catch (RuntimeException e) {
                 LOG.warn("final offset commit failed (the records will be evaluated again): {}", e.toString());
             }
@@ -211,13 +238,31 @@ public final class EvaluatorService implements AutoCloseable {
     }
 
     private void evaluate() {
+        WorkItem item = null;
+        int attempt = 0;
         try {
             while (running.get()) {
-                WorkItem item = queue.take(TAKE);
-                if (item == null) {
+                item = null;
+                WorkItem next = queue.take(TAKE);
+                if (next == null) {
                     processor.idle();
                     continue;
                 }
+                attempt = queue.priorAttempts(next) + 1;
+                if (attempt > crashAttempts) {
+                    LOG.error("{} stopped the evaluator {} times; answering it as {} and going on without it",
+                            next, attempt - 1, EvaluatorErrorCode.REPEATED_CRASH);
+                    if (processor.refuse(next, repeatedCrash(attempt - 1), DeadLetters.REPEATED_CRASH)) {
+                        queue.done(next);
+                    }
+                    continue;
+                }
+                queue.recordAttempt(next, attempt);
+                consumer.wakeup(); // the polling thread commits the mark at once, not after its poll
+                if (!queue.awaitAttemptCommitted(next, running::get)) {
+                    continue; // revoked meanwhile, or stopping: the record is consumed again
+                }
+                item = next;
                 if (processor.process(item)) {
                     queue.done(item);
                 }
@@ -226,10 +271,60 @@ public final class EvaluatorService implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (Throwable t) {
             evaluationFailure = t;
-            LOG.error("evaluation thread failed; stopping the evaluator", t);
+            if (item == null) {
+                LOG.error("evaluator stopping: {} {}", t, firstFrame(t));
+            } else {
+                // The one line an operator needs: what, on which record, and what happens next.
+                LOG.error("evaluator stopping: {} {} while handling {} (attempt {} of {}); not a fault Souper can "
+                                + "pin on the record, so it is not dead-lettered yet: restart the evaluator (with more "
+                                + "memory if it ran out, SOUPER_JAVA_OPTS=-Xmx...); it resumes at this record, and "
+                                + "after {} attempts answers it as {} and dead-letters it", t, firstFrame(t), item,
+                        attempt, crashAttempts, crashAttempts, DeadLetters.REPEATED_CRASH);
+            }
             running.set(false);
         } finally {
             processor.close();
+        }
+    }
+
+    private EvaluationFailure repeatedCrash(int crashes) {
+        return new EvaluationFailure(EvaluatorErrorCode.REPEATED_CRASH.name(), "handling this record stopped the "
+                + "evaluator " + crashes + " times (out of memory or a native crash; see the evaluator's log); it is "
+                + "not tried again (--crash-attempts " + crashAttempts + ")", false);
+    }
+
+    private static String firstFrame(Throwable t) {
+        StackTraceElement[] frames = t.getStackTrace();
+        return frames.length == 0 ? "" : "at " + frames[0];
+    }
+
+    /**
+     * Commits now, synchronously, because an attempt mark is waiting: the evaluation thread handles
+     * its record only once the mark is in the committed state. A failing commit is tried again on
+     * the next round (the broker may be down; nothing is handled meanwhile, which is right, since
+     * no result could be published either).
+     */
+    private void commitAttemptMarks() {
+        Map<TopicPartition, OffsetAndMetadata> offsets = queue.committable();
+        offsets.keySet().retainAll(consumer.assignment());
+        if (offsets.isEmpty()) {
+            return;
+        }
+        try {
+            consumer.commitSync(offsets, Duration.ofSeconds(10));
+            queue.committed(offsets);
+            if (commitsFailing) {
+                commitsFailing = false;
+                LOG.info("offset commits work again");
+            }
+        } catch (WakeupException e) {
+            queue.commitFailed(offsets); // interrupted by a wakeup: simply again on the next round
+        } catch (RuntimeException e) {
+            queue.commitFailed(offsets);
+            if (!commitsFailing) {
+                commitsFailing = true;
+                LOG.warn("offset commit failed; retrying until it works: {}", e.toString());
+            }
         }
     }
 
@@ -264,7 +359,9 @@ public final class EvaluatorService implements AutoCloseable {
             }
         } else {
             consumer.commitAsync(offsets, (committed, error) -> {
-                if (error != null) {
+                if (error == null) {
+                    queue.committed(offsets);
+                } else {
                     // Offered again with the next commit; if never committed, the records are only redelivered.
                     LOG.warn("offset commit failed: {}", error.toString());
                     queue.commitFailed(offsets);
@@ -318,9 +415,36 @@ public final class EvaluatorService implements AutoCloseable {
             if (!partitions.isEmpty()) {
                 assignments.incrementAndGet();
             }
-            queue.assign(partitions);
+            queue.assign(partitions, committedOffsets(partitions));
             updateAssigned();
             LOG.info("partitions assigned: {} (now {})", partitions, assigned.size());
+        }
+
+        /** The partitions' committed offsets with their metadata (attempt marks); none if they cannot be read now. */
+        private Map<TopicPartition, OffsetAndMetadata> committedOffsets(Collection<TopicPartition> partitions) {
+            if (partitions.isEmpty()) {
+                return Map.of();
+            }
+            try {
+                Map<TopicPartition, OffsetAndMetadata> committed = new HashMap<>();
+                Map<TopicPartition, OffsetAndMetadata> read;
+                try {
+                    read = consumer.committed(Set.copyOf(partitions), Duration.ofSeconds(10));
+                } catch (WakeupException e) {
+                    // the evaluation thread's wakeup, meant for the poll: read again
+                    read = consumer.committed(Set.copyOf(partitions), Duration.ofSeconds(10));
+                }
+                read.forEach((tp, offset) -> {
+                    if (offset != null) {
+                        committed.put(tp, offset);
+                    }
+                });
+                return committed;
+            } catch (RuntimeException e) {
+                LOG.warn("cannot read the committed offsets of {} (a record that crashed the evaluator before is "
+                        + "counted from 0 again): {}", partitions, e.toString());
+                return Map.of();
+            }
         }
 
         private void updateAssigned() {

@@ -26,10 +26,14 @@ import java.util.Objects;
  * @param groupId           Kafka consumer group; every instance of one evaluator pool shares it
  * @param maxPollRecords    records fetched per poll; they wait in a local queue, so keep it modest
  * @param definitionCatchUp how long to read souper.definitions to its end when a soup is unknown
+ * @param crashAttempts     how many times a record may stop the evaluator (out of memory, a native
+ *                          crash) before the restarted evaluator answers it as REPEATED_CRASH and
+ *                          dead-letters it instead of trying again
  */
 public record EvaluatorSettings(List<Path> storeRoots, Path workDir, String device, int batchSize,
                                 int architectureCacheSize, int dataCacheSize, int runningSumCacheSize,
-                                int hashCacheSize, String groupId, int maxPollRecords, Duration definitionCatchUp) {
+                                int hashCacheSize, String groupId, int maxPollRecords, Duration definitionCatchUp,
+                                int crashAttempts) {
 
     public static final String DEFAULT_GROUP_ID = "souper-evaluator";
     public static final String DEFAULT_DEVICE = "auto";
@@ -41,6 +45,7 @@ public record EvaluatorSettings(List<Path> storeRoots, Path workDir, String devi
     public static final int DEFAULT_HASH_CACHE_SIZE = 10_000;
     public static final int DEFAULT_MAX_POLL_RECORDS = 100;
     public static final String DEFAULT_DEFINITION_CATCH_UP = "PT10S";
+    public static final int DEFAULT_CRASH_ATTEMPTS = 3;
     /** /metrics and /health of the evaluator process. */
     public static final int DEFAULT_HTTP_PORT = 8082;
 
@@ -57,6 +62,7 @@ public record EvaluatorSettings(List<Path> storeRoots, Path workDir, String devi
         positive("running-sum cache size", runningSumCacheSize);
         positive("hash cache size", hashCacheSize);
         positive("max poll records", maxPollRecords);
+        positive("crash attempts", crashAttempts);
         if (groupId == null || groupId.isBlank()) {
             throw new IllegalArgumentException("the evaluator needs a consumer group id");
         }
@@ -70,32 +76,37 @@ public record EvaluatorSettings(List<Path> storeRoots, Path workDir, String devi
         return new EvaluatorSettings(storeRoots, workDir, DEFAULT_DEVICE, DEFAULT_BATCH_SIZE,
                 DEFAULT_ARCHITECTURE_CACHE_SIZE, DEFAULT_DATA_CACHE_SIZE, DEFAULT_RUNNING_SUM_CACHE_SIZE,
                 DEFAULT_HASH_CACHE_SIZE, DEFAULT_GROUP_ID, DEFAULT_MAX_POLL_RECORDS,
-                Duration.parse(DEFAULT_DEFINITION_CATCH_UP));
+                Duration.parse(DEFAULT_DEFINITION_CATCH_UP), DEFAULT_CRASH_ATTEMPTS);
     }
 
     public EvaluatorSettings withDevice(String newDevice) {
         return new EvaluatorSettings(storeRoots, workDir, newDevice, batchSize, architectureCacheSize, dataCacheSize,
-                runningSumCacheSize, hashCacheSize, groupId, maxPollRecords, definitionCatchUp);
+                runningSumCacheSize, hashCacheSize, groupId, maxPollRecords, definitionCatchUp, crashAttempts);
     }
 
     public EvaluatorSettings withBatchSize(int newBatchSize) {
         return new EvaluatorSettings(storeRoots, workDir, device, newBatchSize, architectureCacheSize, dataCacheSize,
-                runningSumCacheSize, hashCacheSize, groupId, maxPollRecords, definitionCatchUp);
+                runningSumCacheSize, hashCacheSize, groupId, maxPollRecords, definitionCatchUp, crashAttempts);
     }
 
     public EvaluatorSettings withGroupId(String newGroupId) {
         return new EvaluatorSettings(storeRoots, workDir, device, batchSize, architectureCacheSize, dataCacheSize,
-                runningSumCacheSize, hashCacheSize, newGroupId, maxPollRecords, definitionCatchUp);
+                runningSumCacheSize, hashCacheSize, newGroupId, maxPollRecords, definitionCatchUp, crashAttempts);
     }
 
     public EvaluatorSettings withCacheSizes(int architectures, int dataSplits, int runningSums) {
         return new EvaluatorSettings(storeRoots, workDir, device, batchSize, architectures, dataSplits, runningSums,
-                hashCacheSize, groupId, maxPollRecords, definitionCatchUp);
+                hashCacheSize, groupId, maxPollRecords, definitionCatchUp, crashAttempts);
     }
 
     public EvaluatorSettings withMaxPollRecords(int records) {
         return new EvaluatorSettings(storeRoots, workDir, device, batchSize, architectureCacheSize, dataCacheSize,
-                runningSumCacheSize, hashCacheSize, groupId, records, definitionCatchUp);
+                runningSumCacheSize, hashCacheSize, groupId, records, definitionCatchUp, crashAttempts);
+    }
+
+    public EvaluatorSettings withCrashAttempts(int attempts) {
+        return new EvaluatorSettings(storeRoots, workDir, device, batchSize, architectureCacheSize, dataCacheSize,
+                runningSumCacheSize, hashCacheSize, groupId, maxPollRecords, definitionCatchUp, attempts);
     }
 
     private static void positive(String what, int value) {

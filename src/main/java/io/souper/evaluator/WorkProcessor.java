@@ -11,6 +11,13 @@ interface WorkProcessor extends AutoCloseable {
      */
     boolean process(WorkItem item);
 
+    /**
+     * Answers {@code item} with {@code failure} without evaluating it (a record that crashed the
+     * evaluator too often): a failed result when it decodes, so the souper decides its subject
+     * instead of waiting, and a dead letter with {@code reasonCode}. Same return as {@link #process}.
+     */
+    boolean refuse(WorkItem item, EvaluationFailure failure, String reasonCode);
+
     /** Called when no record is waiting, to do housekeeping (e.g. pick up new definitions). */
     default void idle() {
     }

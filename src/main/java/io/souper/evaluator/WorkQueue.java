@@ -34,6 +34,11 @@ import java.util.function.ToIntFunction;
  * revoked partition that is being evaluated finishes, but its {@link #done} is ignored. Its result
  * may then be produced twice, which results keyed by subject id make harmless.
  *
+ * <p>Attempts (so that no record crashes the evaluator twice over): before a record is handled,
+ * {@link #recordAttempt} commits its own offset with the attempt's number in the offset's metadata
+ * ({@link AttemptMarks}); a restarted evaluator reads it back at {@link #assign} and knows how often
+ * that record was already tried. Handling it to the end commits past it and clears the mark.
+ *
  * <p>Thread-safe.
  */
 final class WorkQueue {
@@ -42,9 +47,17 @@ final class WorkQueue {
         final TreeSet<Long> outstanding = new TreeSet<>();
         long highestDone = -1;
         long committed = -1;
+        /** The record whose attempt number is (to be) in the committed metadata, and that number. */
+        long attemptOffset = -1;
+        int attempts;
+        /** The attempt mark is set but not yet committed: commit it (synchronously) before the record runs. */
+        boolean attemptPending;
 
         /** The offset to commit, or -1 when nothing new can be committed. */
         long commitPoint() {
+            if (attemptPending) {
+                return attemptOffset;
+            }
             if (highestDone < 0) {
                 return -1;
             }
@@ -66,7 +79,81 @@ final class WorkQueue {
 
     /** Starts tracking newly assigned partitions (records of untracked partitions start tracking too). */
     synchronized void assign(Collection<TopicPartition> assigned) {
-        assigned.forEach(tp -> partitions.computeIfAbsent(tp, p -> new Progress()));
+        assign(assigned, Map.of());
+    }
+
+    /**
+     * Starts tracking newly assigned partitions, with their committed offsets: an attempt mark in
+     * one's metadata says how often the record at that offset was already tried.
+     */
+    synchronized void assign(Collection<TopicPartition> assigned, Map<TopicPartition, OffsetAndMetadata> committed) {
+        for (TopicPartition tp : assigned) {
+            Progress progress = partitions.computeIfAbsent(tp, p -> new Progress());
+            OffsetAndMetadata offset = committed.get(tp);
+            int attempts = offset == null ? 0 : AttemptMarks.attempts(offset.metadata());
+            if (attempts > 0) {
+                progress.attemptOffset = offset.offset();
+                progress.attempts = attempts;
+            }
+        }
+    }
+
+    /** How often {@code item} was tried before (by this process or one that died on it). */
+    synchronized int priorAttempts(WorkItem item) {
+        Progress progress = partitions.get(item.partition());
+        return progress != null && progress.attemptOffset == item.offset() ? progress.attempts : 0;
+    }
+
+    /**
+     * Marks {@code item} as tried for the {@code attempt}-th time; the mark goes out with the next
+     * commit, which the polling thread makes synchronously ({@link #attemptPending}). The item
+     * must be the first outstanding record of its partition (records of a partition are taken in
+     * offset order, one at a time), so committing its offset skips nothing.
+     */
+    synchronized void recordAttempt(WorkItem item, int attempt) {
+        Progress progress = partitions.get(item.partition());
+        if (progress == null || !progress.outstanding.contains(item.offset())) {
+            return; // revoked meanwhile: awaitAttemptCommitted says so
+        }
+        progress.attemptOffset = item.offset();
+        progress.attempts = attempt;
+        progress.attemptPending = true;
+    }
+
+    /** True while an attempt mark waits to be committed. */
+    synchronized boolean attemptPending() {
+        return partitions.values().stream().anyMatch(p -> p.attemptPending);
+    }
+
+    /** {@code offsets} were committed: attempt marks among them are in the committed state now. */
+    synchronized void committed(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        offsets.forEach((tp, offset) -> {
+            Progress progress = partitions.get(tp);
+            if (progress != null && progress.attemptPending && progress.attemptOffset == offset.offset()) {
+                progress.attemptPending = false;
+            }
+        });
+        notifyAll();
+    }
+
+    /**
+     * Waits until {@code item}'s attempt mark is committed (true), or its partition is revoked or
+     * {@code running} turns false first (false: do not handle it).
+     */
+    synchronized boolean awaitAttemptCommitted(WorkItem item, java.util.function.BooleanSupplier running)
+            throws InterruptedException {
+        while (running.getAsBoolean()) {
+            Progress progress = partitions.get(item.partition());
+            if (progress == null || !progress.outstanding.contains(item.offset())
+                    || progress.attemptOffset != item.offset()) {
+                return false;
+            }
+            if (!progress.attemptPending) {
+                return true;
+            }
+            wait(100);
+        }
+        return false;
     }
 
     synchronized void add(Iterable<ConsumerRecord<byte[], byte[]>> records) {
@@ -113,11 +200,17 @@ final class WorkQueue {
         partitions.forEach((tp, progress) -> {
             long point = progress.commitPoint();
             if (point >= 0) {
-                out.put(tp, new OffsetAndMetadata(point));
+                out.put(tp, offsetAndMetadata(progress, point));
                 progress.committed = point;
             }
         });
         return out;
+    }
+
+    /** The attempt mark rides along whenever the record it counts is the commit point, so no commit erases it. */
+    private static OffsetAndMetadata offsetAndMetadata(Progress progress, long point) {
+        return point == progress.attemptOffset ? new OffsetAndMetadata(point, AttemptMarks.format(progress.attempts))
+                : new OffsetAndMetadata(point);
     }
 
     /** A commit of {@code offsets} failed: offer them again on the next {@link #committable} (unless superseded). */
@@ -152,11 +245,12 @@ final class WorkQueue {
             if (progress != null) {
                 long point = progress.commitPoint();
                 if (point >= 0) {
-                    out.put(tp, new OffsetAndMetadata(point));
+                    out.put(tp, offsetAndMetadata(progress, point));
                 }
             }
         }
         queue.removeIf(item -> revoked.contains(item.partition()));
+        notifyAll();
         return out;
     }
 
@@ -164,6 +258,7 @@ final class WorkQueue {
     synchronized void lose(Collection<TopicPartition> lost) {
         lost.forEach(partitions::remove);
         queue.removeIf(item -> lost.contains(item.partition()));
+        notifyAll();
     }
 
     /** Records waiting (not counting one under evaluation). */

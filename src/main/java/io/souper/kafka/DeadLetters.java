@@ -32,6 +32,8 @@ public final class DeadLetters {
     public static final String DEFINITION_CONFLICT = "DEFINITION_CONFLICT";
     /** The evaluator could not score a checkpoint or candidate. */
     public static final String EVALUATION_FAILED = "EVALUATION_FAILED";
+    /** Handling the record stopped the evaluator process again and again; it was skipped so the rest can go on. */
+    public static final String REPEATED_CRASH = "REPEATED_CRASH";
 
     /*
      * The caps keep a whole dead letter under ~700 KiB, well inside the broker's and the producer's

@@ -81,6 +81,12 @@ class EvaluatorRebalanceTest {
         }
 
         @Override
+        public boolean refuse(WorkItem item, EvaluationFailure failure, String reasonCode) {
+            seen.merge("refused " + new String(item.value(), StandardCharsets.UTF_8), 1, Integer::sum);
+            return true;
+        }
+
+        @Override
         public void close() {
         }
     }

@@ -6,6 +6,7 @@ import io.souper.events.IngredientRef;
 import io.souper.events.SoupDefinition;
 import io.souper.events.SubjectKind;
 import io.souper.kafka.EmbeddedKafkaBroker;
+import io.souper.kafka.EmbeddedStack;
 import io.souper.kafka.KafkaClientConfigs;
 import io.souper.kafka.SouperTopics;
 import io.souper.kafka.Topic;
@@ -29,17 +30,34 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
-/** A real single-node broker with Souper's topics, an in-memory registry, and helpers to publish and read. */
+/**
+ * A real single-node broker with Souper's topics, an in-memory registry (or the embedded stack's
+ * HTTP one, which other processes can reach), and helpers to publish and read.
+ */
 final class KafkaFixture implements AutoCloseable {
 
-    final EmbeddedKafkaBroker broker;
     final KafkaClientConfigs clients;
     final SouperTopics topics;
+    private final AutoCloseable infrastructure;
     private final KafkaProducer<String, byte[]> producer;
 
     KafkaFixture(Path dataDir, int partitions) {
-        broker = EmbeddedKafkaBroker.start(dataDir);
-        clients = new KafkaClientConfigs(broker.bootstrapServers(), "mock://evaluator-" + UUID.randomUUID());
+        this(EmbeddedKafkaBroker.start(dataDir), partitions);
+    }
+
+    private KafkaFixture(EmbeddedKafkaBroker broker, int partitions) {
+        this(new KafkaClientConfigs(broker.bootstrapServers(), "mock://evaluator-" + UUID.randomUUID()), partitions,
+                broker);
+    }
+
+    /** Over the embedded stack (broker and HTTP registry): for tests that run the evaluator in another JVM. */
+    KafkaFixture(EmbeddedStack stack, int partitions) {
+        this(stack.clientConfigs(), partitions, stack);
+    }
+
+    private KafkaFixture(KafkaClientConfigs clients, int partitions, AutoCloseable infrastructure) {
+        this.clients = clients;
+        this.infrastructure = infrastructure;
         topics = SouperTopics.forRegistry(clients.schemaRegistryUrl());
         try (Admin admin = Admin.create(clients.admin())) {
             new TopicBootstrapper(admin).ensure(TopicNames.all(partitions), (short) 1);
@@ -130,6 +148,10 @@ final class KafkaFixture implements AutoCloseable {
     @Override
     public void close() {
         producer.close();
-        broker.close();
+        try {
+            infrastructure.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing the test's Kafka failed", e);
+        }
     }
 }
