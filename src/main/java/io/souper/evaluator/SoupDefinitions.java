@@ -6,6 +6,7 @@ import io.souper.kafka.Faults;
 import io.souper.kafka.KafkaClientConfigs;
 import io.souper.kafka.Topic;
 import io.souper.metrics.SouperMetrics;
+import io.souper.soup.SoupTerms;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -23,6 +24,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -31,7 +33,10 @@ import java.util.Set;
  * every soup whichever partitions of the work topics it owns. {@link #refresh} picks up what has
  * arrived since; {@link #require} reads to the topic's end before declaring a soup unknown, since
  * a definition published just before its first checkpoint may not have been fetched yet.
- * A tombstone (null value) forgets a soup. Not thread-safe: the evaluation thread owns it.
+ * A tombstone (null value) forgets a soup. A redefinition that changes what the soup's scores mean
+ * (its {@link SoupTerms}: architecture, held-out data, policy, accept rule) is refused here as the
+ * souper refuses it, so this evaluator goes on scoring with the definition the souper keeps and
+ * scores on other data are never compared. Not thread-safe: the evaluation thread owns it.
  */
 final class SoupDefinitions implements AutoCloseable {
 
@@ -146,8 +151,24 @@ final class SoupDefinitions implements AutoCloseable {
                 LOG.warn("skipping definition without a soup id at {}-{}@{}", r.topic(), r.partition(), r.offset());
                 continue;
             }
+            SoupDefinition current = bySoup.get(definition.getSoupId());
+            Optional<String> refused = current == null ? Optional.empty()
+                    : terms(current).refusal(terms(definition));
+            if (refused.isPresent()) {
+                // Logged once per refused record (a compacted topic holds one per soup): the souper dead-letters it.
+                LOG.warn("ignoring the definition at {}-{}@{} for soup {}: {}; scoring goes on with the soup's "
+                        + "first definition", r.topic(), r.partition(), r.offset(), definition.getSoupId(),
+                        refused.get());
+                continue;
+            }
             bySoup.put(definition.getSoupId(), definition);
         }
+    }
+
+    /** The terms of {@code definition} that no redefinition may change (the souper maps them alike). */
+    static SoupTerms terms(SoupDefinition definition) {
+        return new SoupTerms(definition.getPolicy().name(), definition.getAcceptRule().name(),
+                definition.getArchitectureUri(), definition.getHeldOutUri());
     }
 
     @Override

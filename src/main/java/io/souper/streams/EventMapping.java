@@ -22,6 +22,7 @@ import io.souper.soup.CheckpointScored;
 import io.souper.soup.Decision;
 import io.souper.soup.InvalidSoupInputException;
 import io.souper.soup.Policy;
+import io.souper.soup.SoupTerms;
 import io.souper.soup.ScoredIngredient;
 import io.souper.soup.SoupInput;
 import io.souper.soup.SoupVersion;
@@ -48,6 +49,12 @@ final class EventMapping {
     static final String EMPTY_HELD_OUT = "EMPTY_HELD_OUT";
 
     private EventMapping() {
+    }
+
+    /** What no redefinition may change (the evaluator's SoupDefinitions maps them alike). */
+    static SoupTerms terms(SoupDefinition definition) {
+        return new SoupTerms(definition.getPolicy().name(), definition.getAcceptRule().name(),
+                definition.getArchitectureUri(), definition.getHeldOutUri());
     }
 
     static Policy policy(SoupDefinition definition) {

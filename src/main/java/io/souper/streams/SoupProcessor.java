@@ -119,11 +119,11 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
             return;
         }
         SoupState state = loadState(soupId);
-        if (state != null && (state.policy() != EventMapping.policy(definition)
-                || state.acceptance() != EventMapping.acceptance(definition))) {
-            deadLetter(meta, record, DeadLetters.DEFINITION_CONFLICT, "soup '" + soupId + "' runs with policy "
-                    + state.policy() + " and accept rule " + state.acceptance() + "; a definition cannot change them"
-                    + " (define a new soup id instead)");
+        SoupDefinition current = state == null ? null : definitions.get(soupId);
+        Optional<String> refused = current == null ? Optional.empty() : EventMapping.terms(current)
+                .refusal(EventMapping.terms(definition));
+        if (refused.isPresent()) {
+            deadLetter(meta, record, DeadLetters.DEFINITION_CONFLICT, "soup '" + soupId + "': " + refused.get());
             return;
         }
         boolean created = state == null;

@@ -270,6 +270,35 @@ class EvaluatorServiceTest {
         assertThat(bytes(letter.getValue())).isEqualTo(mismatchedBytes);
     }
 
+    /**
+     * A redefinition with another held-out set is refused as the souper refuses it (the same
+     * SoupTerms rule): checkpoints go on being scored on the first held-out split, so no score taken
+     * on other data is compared. A redefinition that changes only reported splits is taken.
+     */
+    @Test
+    void aRedefinitionWithOtherHeldOutDataIsRefusedAndScoringGoesOnWithTheFirst() throws Exception {
+        Path arch = store.resolve("models/fmnist_cnn.pt");
+        String soup = "redefined";
+        kafka.publish(kafka.topics.definitions, soup, KafkaFixture.definition(soup, arch,
+                KafkaFixture.idx("t10k", 0, 200), null, Map.of()));
+        kafka.publish(kafka.topics.checkpoints, soup, KafkaFixture.checkpoint(soup, "r-1",
+                checkpoints.get(0).toUri().toString(), null));
+        kafka.readUntil(kafka.topics.evaluations, rs -> bySubject(rs).containsKey("r-1"), WAIT);
+        kafka.publish(kafka.topics.definitions, soup, KafkaFixture.definition(soup, arch,
+                KafkaFixture.idx("t10k", 0, 100), null, Map.of()));
+        kafka.publish(kafka.topics.definitions, soup, KafkaFixture.definition(soup, arch,
+                KafkaFixture.idx("t10k", 0, 200), KafkaFixture.idx("t10k", 300, 350), Map.of()));
+        kafka.publish(kafka.topics.checkpoints, soup, KafkaFixture.checkpoint(soup, "r-2",
+                checkpoints.get(1).toUri().toString(), null));
+
+        Map<String, EvaluationResult> results = bySubject(kafka.readUntil(kafka.topics.evaluations,
+                rs -> bySubject(rs).containsKey("r-2"), WAIT));
+        assertThat(results.get("r-1").getHeldOut().getTotal()).isEqualTo(200);
+        assertThat(results.get("r-2").getError()).isNull();
+        assertThat(results.get("r-2").getHeldOut().getTotal()).as("still the first held-out split").isEqualTo(200);
+        assertThat(results.get("r-2").getTest().getTotal()).as("the test split may change").isEqualTo(50);
+    }
+
     // ---- helpers ----
 
     private static EvaluationRequest reported(EvaluationRequest request) {

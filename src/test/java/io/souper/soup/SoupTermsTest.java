@@ -1,0 +1,29 @@
+package io.souper.soup;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class SoupTermsTest {
+
+    private static final SoupTerms TERMS = new SoupTerms("SORTED", "GREATER", "file:///m/cnn.pt",
+            "file:///d?split=train&from=0&to=5000");
+
+    @Test
+    void theSameTermsMayBeDefinedAgain() {
+        assertThat(TERMS.refusal(new SoupTerms("SORTED", "GREATER", "file:///m/cnn.pt",
+                "file:///d?split=train&from=0&to=5000"))).isEmpty();
+    }
+
+    @Test
+    void everyTermThatChangesIsNamedWithItsOldAndNewValue() {
+        assertThat(TERMS.refusal(new SoupTerms("SORTED", "GREATER", "file:///m/cnn.pt",
+                "file:///d?split=train&from=0&to=4000"))).hasValueSatisfying(reason -> assertThat(reason)
+                .contains("held-out data (file:///d?split=train&from=0&to=5000 -> file:///d?split=train&from=0&to=4000)")
+                .doesNotContain("policy").doesNotContain("architecture"));
+        assertThat(TERMS.refusal(new SoupTerms("ONLINE", "GREATER_OR_EQUAL", "file:///m/other.pt",
+                TERMS.heldOutUri()))).hasValueSatisfying(reason -> assertThat(reason)
+                .contains("policy (SORTED -> ONLINE)", "accept rule (GREATER -> GREATER_OR_EQUAL)",
+                        "architecture (file:///m/cnn.pt -> file:///m/other.pt)", "define a new soup id"));
+    }
+}
