@@ -221,6 +221,18 @@ class BadInputCorpusTest {
             assertThat(letters.get(offsets.get("~1 MiB of garbage")).getValue().remaining())
                     .isEqualTo(DeadLetters.MAX_COPIED_VALUE_BYTES);
             assertThat(deadLetterCount(metrics, DeadLetters.DESERIALIZATION_FAILED)).isEqualTo(offsets.size());
+
+            // a redefinition with another held-out set: refused (scores on other data would be compared)
+            publish(topics.definitions, "s-soup", definition("s-soup", idx(IDX, "train", 50_000, 50_100)));
+            publish(topics.definitions, "s-soup-2", definition("s-soup-2", idx(IDX, "train", 50_000, 50_200)));
+            publish(topics.evaluations, "s-soup-2", scored("s-soup-2", "s-good-2"));
+            readUntil(topics.decisions, ds -> ds.stream().anyMatch(d -> d.key().equals("s-soup-2")));
+            DeadLetter conflict = readUntil(topics.deadLetters, ls -> ls.stream()
+                    .anyMatch(l -> l.value().getReasonCode().equals(DeadLetters.DEFINITION_CONFLICT))).stream()
+                    .map(ConsumerRecord::value).filter(l -> l.getReasonCode().equals(DeadLetters.DEFINITION_CONFLICT))
+                    .findFirst().orElseThrow();
+            assertThat(conflict.getMessage()).contains("held-out data");
+            assertThat(deadLetterCount(metrics, DeadLetters.DEFINITION_CONFLICT)).isEqualTo(1);
         } finally {
             souper.close();
             endpoint.close();

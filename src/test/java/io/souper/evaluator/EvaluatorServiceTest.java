@@ -288,6 +288,12 @@ class EvaluatorServiceTest {
                 KafkaFixture.idx("t10k", 0, 100), null, Map.of()));
         kafka.publish(kafka.topics.definitions, soup, KafkaFixture.definition(soup, arch,
                 KafkaFixture.idx("t10k", 0, 200), KafkaFixture.idx("t10k", 300, 350), Map.of()));
+        // A soup the evaluator has never seen makes it read souper.definitions to its end, redefinitions included.
+        kafka.publish(kafka.topics.definitions, "redefined-sync", KafkaFixture.definition("redefined-sync", arch,
+                KafkaFixture.idx("t10k", 0, 20), null, Map.of()));
+        kafka.publish(kafka.topics.checkpoints, "redefined-sync", KafkaFixture.checkpoint("redefined-sync", "r-sync",
+                checkpoints.get(0).toUri().toString(), null));
+        kafka.readUntil(kafka.topics.evaluations, rs -> bySubject(rs).containsKey("r-sync"), WAIT);
         kafka.publish(kafka.topics.checkpoints, soup, KafkaFixture.checkpoint(soup, "r-2",
                 checkpoints.get(1).toUri().toString(), null));
 

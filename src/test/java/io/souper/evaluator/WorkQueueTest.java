@@ -157,4 +157,41 @@ class WorkQueueTest {
     private static ConsumerRecord<byte[], byte[]> record(TopicPartition tp, long offset) {
         return new ConsumerRecord<>(tp.topic(), tp.partition(), offset, "soup".getBytes(), new byte[] {(byte) offset});
     }
+
+    @Test
+    void anAttemptMarkRidesWithEveryCommitOfItsRecordUntilTheRecordIsDone() throws Exception {
+        queue.assign(List.of(CK0), java.util.Map.of(CK0, new org.apache.kafka.clients.consumer.OffsetAndMetadata(10,
+                AttemptMarks.format(2))));
+        queue.add(List.of(record(CK0, 10), record(CK0, 11)));
+        WorkItem first = queue.take(java.time.Duration.ofSeconds(1));
+        assertThat(queue.priorAttempts(first)).as("read back from the committed metadata").isEqualTo(2);
+
+        queue.recordAttempt(first, 3);
+        assertThat(queue.attemptPending()).isTrue();
+        var offsets = queue.committable();
+        assertThat(offsets.get(CK0).offset()).isEqualTo(10);
+        assertThat(offsets.get(CK0).metadata()).isEqualTo(AttemptMarks.format(3));
+        queue.commitFailed(offsets);
+        assertThat(queue.committable().get(CK0).metadata()).as("offered again, mark and all")
+                .isEqualTo(AttemptMarks.format(3));
+        queue.committed(offsets);
+        assertThat(queue.attemptPending()).isFalse();
+        assertThat(queue.awaitAttemptCommitted(first, () -> true)).isTrue();
+        assertThat(queue.committable()).as("nothing new until the record is done").isEmpty();
+
+        queue.done(first);
+        var after = queue.committable();
+        assertThat(after.get(CK0).offset()).isEqualTo(11);
+        assertThat(after.get(CK0).metadata()).as("a commit past the record clears its mark").isEmpty();
+        WorkItem second = queue.take(java.time.Duration.ofSeconds(1));
+        assertThat(queue.priorAttempts(second)).isZero();
+    }
+
+    @Test
+    void otherMetadataIsNoAttemptMark() {
+        assertThat(AttemptMarks.attempts(null)).isZero();
+        assertThat(AttemptMarks.attempts("")).isZero();
+        assertThat(AttemptMarks.attempts("written by another tool")).isZero();
+        assertThat(AttemptMarks.attempts(AttemptMarks.format(7))).isEqualTo(7);
+    }
 }
