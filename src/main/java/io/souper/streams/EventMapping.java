@@ -21,6 +21,7 @@ import io.souper.soup.CheckpointFailed;
 import io.souper.soup.CheckpointScored;
 import io.souper.soup.Decision;
 import io.souper.soup.InvalidSoupInputException;
+import io.souper.soup.Objective;
 import io.souper.soup.Policy;
 import io.souper.soup.ScoredIngredient;
 import io.souper.soup.SoupInput;
@@ -56,6 +57,11 @@ final class EventMapping {
 
     static Acceptance acceptance(SoupDefinition definition) {
         return definition.getAcceptRule() == AcceptRule.GREATER_OR_EQUAL ? Acceptance.GREATER_OR_EQUAL : Acceptance.GREATER;
+    }
+
+    /** The metric the soup decides on (the schema's enum and the core's have the same names). */
+    static Objective objective(SoupDefinition definition) {
+        return definition.getMetric() == null ? Objective.ACCURACY : Objective.valueOf(definition.getMetric().name());
     }
 
     /** The core input for a result, or empty for results the souper does not act on (ensembles). */
@@ -134,7 +140,9 @@ final class EventMapping {
             return null;
         }
         try {
-            return new Accuracy(metrics.getCorrect(), metrics.getTotal());
+            return new Accuracy(metrics.getCorrect(), metrics.getTotal(), metrics.getMetrics() == null ? null
+                    : metrics.getMetrics().entrySet().stream().collect(java.util.stream.Collectors.toMap(
+                            e -> e.getKey().toString(), java.util.Map.Entry::getValue)));
         } catch (InvalidSoupInputException e) {
             throw new InvalidEventException("split " + metrics.getSplit() + ": " + e.getMessage());
         }
@@ -142,7 +150,8 @@ final class EventMapping {
 
     static SplitMetrics metrics(String split, Accuracy accuracy) {
         return accuracy == null ? null : SplitMetrics.newBuilder().setSplit(split)
-                .setCorrect(accuracy.correct()).setTotal(accuracy.total()).setAccuracy(accuracy.value()).build();
+                .setCorrect(accuracy.correct()).setTotal(accuracy.total()).setAccuracy(accuracy.value())
+                .setMetrics(new java.util.HashMap<>(accuracy.metrics())).build();
     }
 
     static EvaluationRequest toRequest(CandidateRequest request) {

@@ -120,16 +120,19 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
         }
         SoupState state = loadState(soupId);
         if (state != null && (state.policy() != EventMapping.policy(definition)
-                || state.acceptance() != EventMapping.acceptance(definition))) {
+                || state.acceptance() != EventMapping.acceptance(definition)
+                || state.objective() != EventMapping.objective(definition))) {
             deadLetter(meta, record, DeadLetters.DEFINITION_CONFLICT, "soup '" + soupId + "' runs with policy "
-                    + state.policy() + " and accept rule " + state.acceptance() + "; a definition cannot change them"
+                    + state.policy() + ", accept rule " + state.acceptance() + " and metric " + state.objective()
+                    + "; a definition cannot change them"
                     + " (define a new soup id instead)");
             return;
         }
         boolean created = state == null;
         if (created) {
             try {
-                state = SoupState.create(soupId, EventMapping.policy(definition), EventMapping.acceptance(definition));
+                state = SoupState.create(soupId, EventMapping.policy(definition), EventMapping.acceptance(definition),
+                        EventMapping.objective(definition));
             } catch (InvalidSoupInputException invalid) {
                 // e.g. a '#' in the soup id, which would make its request ids ambiguous
                 deadLetter(meta, record, DeadLetters.INVALID_EVENT, "definition of soup '" + soupId + "': "
