@@ -47,7 +47,12 @@ class ObjectiveTest {
         SoupStep accepted = Souper.step(soup, answer(lower.request().orElseThrow(), 9.25), NOW);
         assertThat(accepted.decisions()).extracting(Decision::kind).containsExactly(Kind.ACCEPTED);
         assertThat(accepted.decisions().get(0).reason()).contains("perplexity 9.25000 < soup perplexity 9.50000");
-        assertThat(accepted.updates()).singleElement().satisfies(u -> {
+        // a is tried on top of {b, c}; higher perplexity: rejected, and the complete walk is published
+        CandidateRequest last = accepted.request().orElseThrow();
+        assertThat(last.ingredientIds()).containsExactly("b", "c", "a");
+        SoupStep done = Souper.step(soup, answer(last, 9.4), NOW);
+        assertThat(done.decisions()).extracting(Decision::kind).containsExactly(Kind.REJECTED);
+        assertThat(done.updates()).singleElement().satisfies(u -> {
             assertThat(u.ingredientIds()).containsExactly("b", "c");
             assertThat(u.heldOut().metrics()).containsEntry("perplexity", 9.25);
         });
