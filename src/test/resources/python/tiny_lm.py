@@ -32,7 +32,7 @@ from souper_export import export_torchscript, load_safetensors, save_safetensors
 torch.set_num_threads(1)
 
 VOCAB = 256
-CONTEXT = 48
+CONTEXT = 32
 WIDTH = 80
 IGNORE = -100
 LICENCES = "/usr/share/common-licenses"
@@ -120,13 +120,13 @@ def make(out, runs):
     torch.manual_seed(0)
     model = TinyLM()
     pretrain = torch.cat([text("GPL-3"), text("GPL-2"), text("Apache-2.0")])
-    train(model, pretrain, 60, 4e-3, 0)
+    train(model, pretrain, 40, 5e-3, 0)
     export_torchscript(TinyLM(), os.path.join(out, "lm.pt"))
     # held-out from the fine-tuning domain (the LGPL), test from another part of it
     domain = text("LGPL-2.1")
     cut = len(domain) * 4 // 5
     generator = torch.Generator().manual_seed(1)
-    for name, part, count in (("held-out", domain[cut:], 40), ("test", text("LGPL-3"), 24)):
+    for name, part, count in (("held-out", domain[cut:], 48), ("test", text("LGPL-3"), 24)):
         ids, mask, targets = windows(part, count, generator, pad_every=3)
         save_safetensors({"input_ids": ids, "attention_mask": mask, "targets": targets},
                          os.path.join(out, name + ".safetensors"), {"name": name})
@@ -135,7 +135,7 @@ def make(out, runs):
     for k in range(runs):
         model.load_state_dict(base)
         lr = [1e-3, 2e-3, 5e-4, 3e-3][k % 4]
-        loss = train(model, domain[:cut], 12, lr, 100 + k)
+        loss = train(model, domain[:cut], 10, lr, 100 + k)
         save_safetensors(model.state_dict(), os.path.join(out, "ckpt-%d.safetensors" % k))
         report.append({"lr": lr, "loss": loss})
     print(json.dumps({"parameters": sum(p.numel() for p in model.parameters()), "runs": report}))
