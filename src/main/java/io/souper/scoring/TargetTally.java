@@ -47,7 +47,7 @@ final class TargetTally {
         }
         if (target < 0 || target >= classes) {
             throw new SouperException(ScoringErrorCode.LABEL_OUT_OF_RANGE, "target " + position + " of " + split
-                    + " is " + target + " but the network has " + classes + " classes");
+                    + " has label " + target + " but the network has " + classes + " classes");
         }
         double own = row[offset + target];
         int above = 0;
