@@ -1,7 +1,9 @@
 package io.souper.cli;
 
 import io.souper.data.DatasetLoader;
-import io.souper.data.LabeledImages;
+import io.souper.data.DatasetUri;
+import io.souper.data.InputSpec;
+import io.souper.data.TensorSplit;
 
 import java.io.IOException;
 import java.net.URI;
@@ -35,11 +37,16 @@ final class DefinitionCheck {
 
     /** @param splits role (held-out, test, shift:NAME) to URI; null URIs are skipped */
     static List<Finding> check(String architectureUri, Map<String, String> splits) {
+        return check(architectureUri, splits, InputSpec.IMAGES);
+    }
+
+    /** @param inputs which tensors of each split the model takes, and the padding target */
+    static List<Finding> check(String architectureUri, Map<String, String> splits, InputSpec inputs) {
         List<Finding> findings = new ArrayList<>();
         findings.add(architecture(architectureUri));
         splits.forEach((role, uri) -> {
             if (uri != null) {
-                findings.add(split(role, uri));
+                findings.add(split(role, uri, inputs));
             }
         });
         return findings;
@@ -74,7 +81,7 @@ final class DefinitionCheck {
         }
     }
 
-    private static Finding split(String role, String uri) {
+    private static Finding split(String role, String uri, InputSpec inputs) {
         Path file = localFile(uri);
         if (file == null) {
             return new Finding(role, uri, true, "not checked (not a local file: URI)");
@@ -83,8 +90,9 @@ final class DefinitionCheck {
             return new Finding(role, uri, false, "no such file or directory");
         }
         try {
-            LabeledImages data = DatasetLoader.load(uri);
-            return new Finding(role, uri, true, data.size() + " labelled examples");
+            TensorSplit data = DatasetLoader.load(DatasetUri.parse(URI.create(uri)), inputs);
+            return new Finding(role, uri, true, data.size() + (inputs.images() ? " labelled examples"
+                    : " examples of " + data.inputs() + ", " + data.scoredTargets().length + " scored targets"));
         } catch (RuntimeException e) {
             return new Finding(role, uri, false, e.getMessage());
         }

@@ -1,6 +1,8 @@
 package io.souper.cli;
 
+import io.souper.data.InputSpec;
 import io.souper.events.AcceptRule;
+import io.souper.events.Metric;
 import io.souper.events.SoupDefinition;
 import io.souper.events.SoupPolicy;
 import io.souper.kafka.EventPublisher;
@@ -32,10 +34,12 @@ public final class SoupCommand {
     @Command(name = "define", mixinStandardHelpOptions = true,
             description = {"Publish a SoupDefinition to souper.definitions (compacted, key = soup id): the soup's "
                     + "TorchScript architecture, its held-out split (drives every decision), optional test and "
-                    + "distribution-shift splits (reported only), policy and accept rule. Paths are turned into "
+                    + "distribution-shift splits (reported only), policy, accept rule and the metric the greedy "
+                    + "rule compares (accuracy by default; perplexity or mean-loss for a language model, lower is "
+                    + "better). Paths are turned into "
                     + "file:// URIs. Local files are checked first (the architecture is a TorchScript archive, "
-                    + "the splits are readable datasets); --no-check skips that. Policy and accept rule cannot "
-                    + "change once a soup has started."})
+                    + "the splits are readable datasets); --no-check skips that. Policy, accept rule and metric "
+                    + "cannot change once a soup has started."})
     static final class Define implements Callable<Integer> {
         @Mixin
         ConnectionOptions connection;
@@ -73,6 +77,24 @@ public final class SoupCommand {
         String accept;
 
         @PerInvocation
+        @Option(names = "--metric", defaultValue = "accuracy",
+                description = "What the greedy rule compares on the held-out split: accuracy (top-1, default) or "
+                        + "top5-accuracy (higher is better), mean-loss or perplexity (lower is better).")
+        String metric;
+
+        @PerInvocation
+        @Option(names = "--input", paramLabel = "NAME",
+                description = "A tensor of each split passed to the model's forward, in the order given; repeat "
+                        + "for several (e.g. --input input_ids --input attention_mask). Default: the split's "
+                        + "images ('inputs').")
+        List<String> inputs = new java.util.ArrayList<>();
+
+        @PerInvocation
+        @Option(names = "--ignore-index", paramLabel = "N",
+                description = "Target value that is not scored (padding), e.g. -100. Default: every target is scored.")
+        Long ignoreIndex;
+
+        @PerInvocation
         @Option(names = "--description", description = "Free text shown on dashboards.")
         String description;
 
@@ -86,8 +108,11 @@ public final class SoupCommand {
             shifts.forEach((name, uri) -> shiftUris.put(name, Uris.of(uri)));
             SoupPolicy soupPolicy = parsePolicy(policy);
             AcceptRule acceptRule = parseAccept(accept);
+            Metric soupMetric = parseMetric(metric);
+            InputSpec inputSpec = new InputSpec(inputs, ignoreIndex);
             if (!noCheck) {
-                checkFiles(Uris.of(architecture), DefinitionCheck.splits(Uris.of(heldOut), Uris.of(test), shiftUris));
+                checkFiles(Uris.of(architecture), DefinitionCheck.splits(Uris.of(heldOut), Uris.of(test), shiftUris),
+                        inputSpec);
             }
             SoupDefinition definition = SoupDefinition.newBuilder()
                     .setSoupId(soupId)
@@ -97,6 +122,9 @@ public final class SoupCommand {
                     .setShiftUris(shiftUris)
                     .setPolicy(soupPolicy)
                     .setAcceptRule(acceptRule)
+                    .setMetric(soupMetric)
+                    .setInputNames(inputSpec.inputNames())
+                    .setIgnoreIndex(ignoreIndex)
                     .setDescription(description)
                     .setCreatedAt(Instant.now())
                     .build();
@@ -108,8 +136,8 @@ public final class SoupCommand {
         }
 
         /** Prints what was found; stops before publishing when a file is missing or unusable. */
-        private static void checkFiles(String architectureUri, Map<String, String> splits) {
-            java.util.List<DefinitionCheck.Finding> findings = DefinitionCheck.check(architectureUri, splits);
+        private static void checkFiles(String architectureUri, Map<String, String> splits, InputSpec inputs) {
+            java.util.List<DefinitionCheck.Finding> findings = DefinitionCheck.check(architectureUri, splits, inputs);
             findings.forEach(finding -> System.err.println(finding.line()));
             java.util.List<DefinitionCheck.Finding> bad = findings.stream().filter(f -> !f.ok()).toList();
             if (!bad.isEmpty()) {
@@ -125,6 +153,17 @@ public final class SoupCommand {
                 case "sorted" -> SoupPolicy.SORTED;
                 case "online" -> SoupPolicy.ONLINE;
                 default -> throw new IllegalArgumentException("--policy must be sorted or online, got '" + text + "'");
+            };
+        }
+
+        static Metric parseMetric(String text) {
+            return switch (text.trim().toLowerCase(java.util.Locale.ROOT).replace('-', '_')) {
+                case "accuracy", "top1", "top1_accuracy" -> Metric.ACCURACY;
+                case "top5_accuracy", "top5" -> Metric.TOP5_ACCURACY;
+                case "mean_loss", "loss" -> Metric.MEAN_LOSS;
+                case "perplexity" -> Metric.PERPLEXITY;
+                default -> throw new IllegalArgumentException("--metric must be accuracy, top5-accuracy, mean-loss or "
+                        + "perplexity, got '" + text + "'");
             };
         }
 

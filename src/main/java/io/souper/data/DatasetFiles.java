@@ -245,7 +245,7 @@ public final class DatasetFiles {
     }
 
     /** A checkpoint-layer failure reading a dataset file is the data's problem; the data layer's own pass through. */
-    private static SouperException translate(Path file, SouperException e) {
+    static SouperException translate(Path file, SouperException e) {
         if (!(e.code() instanceof CheckpointErrorCode checkpointCode)) {
             return e;
         }

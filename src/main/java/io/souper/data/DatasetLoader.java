@@ -40,6 +40,35 @@ public final class DatasetLoader {
         };
     }
 
+    /**
+     * The split as the scorer takes it: images (IDX, or safetensors {@code inputs} + {@code labels})
+     * when {@code spec} names no inputs, else the named tensors and targets of a safetensors file or
+     * shard directory ({@link TensorFiles}).
+     */
+    public static TensorSplit load(DatasetUri where, InputSpec spec) {
+        if (spec.images()) {
+            return TensorSplit.of(load(where), spec.ignoreIndex());
+        }
+        if (where.format() != DatasetFormat.SAFETENSORS) {
+            throw new SouperException(DatasetErrorCode.BAD_URI, where.uri() + ": inputs " + spec.inputNames()
+                    + " are read from safetensors; an " + where.format() + " split holds images only");
+        }
+        if (where.normalisation() != null) {
+            throw new SouperException(DatasetErrorCode.BAD_URI, where.uri() + ": mean/std normalise 8-bit images;"
+                    + " named input tensors are passed to the model as they are");
+        }
+        TensorSplit all = TensorFiles.read(where.path(), spec);
+        int to = where.to() < 0 ? all.size() : where.to();
+        if (where.from() == 0 && to == all.size()) {
+            return all;
+        }
+        if (to > all.size()) {
+            throw new SouperException(DatasetErrorCode.BAD_URI, where.uri() + ": range [" + where.from() + ", " + to
+                    + ") is outside the " + all.size() + " examples");
+        }
+        return all.slice(all.name() + "[" + where.from() + ":" + to + "]", where.from(), to);
+    }
+
     private static LabeledImages slice(LabeledImages all, DatasetUri where) {
         int to = where.to() < 0 ? all.size() : where.to();
         if (where.from() == 0 && to == all.size()) {

@@ -30,7 +30,17 @@ final class ScoringEvents {
 
     static SoupData soupData(SoupDefinition soup) {
         return new SoupData(soup.getSoupId(), soup.getArchitectureUri(), soup.getHeldOutUri(), soup.getTestUri(),
-                soup.getShiftUris());
+                soup.getShiftUris(), inputSpec(soup));
+    }
+
+    /** Which tensors go to forward, and the padding target; a bad list is the definition's fault. */
+    private static io.souper.data.InputSpec inputSpec(SoupDefinition soup) {
+        try {
+            return new io.souper.data.InputSpec(soup.getInputNames(), soup.getIgnoreIndex());
+        } catch (IllegalArgumentException e) {
+            throw new SouperException(EvaluatorErrorCode.INVALID_EVENT, "definition of soup " + soup.getSoupId()
+                    + ": " + e.getMessage());
+        }
     }
 
     /** A checkpoint alone, on every split its soup names. */
@@ -73,7 +83,8 @@ final class ScoringEvents {
 
     static SplitMetrics metrics(SplitScore score) {
         return SplitMetrics.newBuilder().setSplit(score.name()).setCorrect(score.correct()).setTotal(score.total())
-                .setAccuracy(score.accuracy()).setCorrectMask(java.nio.ByteBuffer.wrap(score.rightAsBytes())).build();
+                .setAccuracy(score.accuracy()).setCorrectMask(java.nio.ByteBuffer.wrap(score.rightAsBytes()))
+                .setMetrics(new java.util.HashMap<>(score.metrics())).build();
     }
 
     /** The shifts in the result's order (by name). */

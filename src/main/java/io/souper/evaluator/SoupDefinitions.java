@@ -168,7 +168,8 @@ final class SoupDefinitions implements AutoCloseable {
     /** The terms of {@code definition} that no redefinition may change (the souper maps them alike). */
     static SoupTerms terms(SoupDefinition definition) {
         return new SoupTerms(definition.getPolicy().name(), definition.getAcceptRule().name(),
-                definition.getArchitectureUri(), definition.getHeldOutUri());
+                definition.getArchitectureUri(), definition.getHeldOutUri(), definition.getMetric().name(),
+                "inputs " + definition.getInputNames() + ", ignore index " + definition.getIgnoreIndex());
     }
 
     @Override

@@ -5,7 +5,7 @@ import io.souper.checkpoint.ArtifactManifest;
 import io.souper.checkpoint.FileCheckpointStore;
 import io.souper.checkpoint.SafetensorsReader;
 import io.souper.checkpoint.StoredArtifact;
-import io.souper.data.LabeledImages;
+import io.souper.data.TensorSplit;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -38,7 +38,7 @@ public final class EvaluationEngine implements AutoCloseable {
     /** Logits kept per (checkpoint, architecture, split): about 40 bytes an image, so bounded by entries. */
     private static final int LOGITS_CACHE_ENTRIES = 128;
 
-    private record NamedSplit(String name, String uri, LabeledImages images) {
+    private record NamedSplit(String name, String uri, TensorSplit images) {
     }
 
     /** The splits one request scores: held-out first, then test if any, then the shifts by name. */
@@ -192,7 +192,7 @@ public final class EvaluationEngine implements AutoCloseable {
             for (NamedSplit split : data.all()) {
                 ScoreResult result = member.score(split);
                 ensembles.computeIfAbsent(split,
-                        s -> new EnsembleLogits(s.name(), s.images().labels(), result.classes())).add(result);
+                        s -> new EnsembleLogits(s.name(), s.images().scoredTargets(), result.classes())).add(result);
             }
             images += member.imagesScored;
         }
@@ -222,13 +222,13 @@ public final class EvaluationEngine implements AutoCloseable {
 
     /** The soup's held-out split, and its test and shift splits when all are asked for (and defined). */
     private Splits splits(SoupData soup, ScoringRequest.Splits which) {
-        NamedSplit heldOut = new NamedSplit(HELD_OUT, soup.heldOutUri(), splits.get(soup.heldOutUri()));
+        NamedSplit heldOut = new NamedSplit(HELD_OUT, soup.heldOutUri(), splits.get(soup.heldOutUri(), soup.inputs()));
         boolean all = which == ScoringRequest.Splits.ALL;
         Optional<NamedSplit> test = !all || soup.testUri() == null ? Optional.empty()
-                : Optional.of(new NamedSplit(TEST, soup.testUri(), splits.get(soup.testUri())));
+                : Optional.of(new NamedSplit(TEST, soup.testUri(), splits.get(soup.testUri(), soup.inputs())));
         List<NamedSplit> shifts = new ArrayList<>();
         if (all) {
-            soup.shiftUris().forEach((name, uri) -> shifts.add(new NamedSplit(name, uri, splits.get(uri))));
+            soup.shiftUris().forEach((name, uri) -> shifts.add(new NamedSplit(name, uri, splits.get(uri, soup.inputs()))));
         }
         return new Splits(heldOut, test, shifts);
     }

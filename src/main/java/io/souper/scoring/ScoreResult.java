@@ -1,15 +1,24 @@
 package io.souper.scoring;
 
 import java.util.BitSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
- * Top-1 accuracy of one model (or ensemble) on one split. {@code logits} (row-major,
- * {@code total x classes}) is kept only when asked for, e.g. to build an ensemble; else null.
- * {@code right} marks which images were classified right (bit i = image i), always kept: it
- * costs one bit an image and lets two models be compared image by image (paired error bars).
+ * The scores of one model (or ensemble) on one split, over its {@code total} scored targets (images,
+ * or tokens of a language model): top-1 {@code correct}, {@code top5Correct}, and the summed
+ * cross-entropy {@code lossSum} (nats). {@code logits} (row-major, {@code total x classes}, one row
+ * per scored target) is kept only when asked for, e.g. to build an ensemble; else null.
+ * {@code right} marks which targets were right at top-1 (bit i = scored target i), always kept: it
+ * costs one bit a target and lets two models be compared image by image (paired error bars).
  */
 public record ScoreResult(String split, long correct, long total, int classes, float[] logits, long elapsedNanos,
-                          BitSet right) {
+                          BitSet right, long top5Correct, double lossSum) {
+
+    public static final String ACCURACY = "accuracy";
+    public static final String TOP5_ACCURACY = "top5_accuracy";
+    public static final String MEAN_LOSS = "mean_loss";
+    public static final String PERPLEXITY = "perplexity";
 
     public ScoreResult {
         if (correct < 0 || correct > total) {
@@ -20,6 +29,10 @@ public record ScoreResult(String split, long correct, long total, int classes, f
                     + total + " images");
         }
         right = (BitSet) right.clone();
+        if (top5Correct < correct || top5Correct > total) {
+            throw new IllegalArgumentException("top-5 correct " + top5Correct + " must lie in [" + correct + ", "
+                    + total + "]");
+        }
         if (logits != null && logits.length != total * classes) {
             throw new IllegalArgumentException(logits.length + " logits for " + total + " images of " + classes
                     + " classes");
@@ -29,6 +42,26 @@ public record ScoreResult(String split, long correct, long total, int classes, f
     /** correct / total (0 for an empty split). */
     public double accuracy() {
         return total == 0 ? 0.0 : (double) correct / total;
+    }
+
+    /** Mean cross-entropy per scored target (NaN for an empty split). */
+    public double meanLoss() {
+        return total == 0 ? Double.NaN : lossSum / total;
+    }
+
+    /**
+     * Every metric by its wire name (accuracy, top5_accuracy, mean_loss, perplexity = exp(mean_loss));
+     * empty for an empty split, which has none.
+     */
+    public Map<String, Double> metrics() {
+        Map<String, Double> out = new LinkedHashMap<>();
+        if (total > 0) {
+            out.put(ACCURACY, accuracy());
+            out.put(TOP5_ACCURACY, (double) top5Correct / total);
+            out.put(MEAN_LOSS, meanLoss());
+            out.put(PERPLEXITY, Math.exp(meanLoss()));
+        }
+        return out;
     }
 
     /** A copy of the per-image marks: bit i set when image i was classified right. */
@@ -51,7 +84,8 @@ public record ScoreResult(String split, long correct, long total, int classes, f
     @Override
     public boolean equals(Object o) {
         return o instanceof ScoreResult r && split.equals(r.split) && correct == r.correct && total == r.total
-                && classes == r.classes && right.equals(r.right) && java.util.Arrays.equals(logits, r.logits);
+                && classes == r.classes && right.equals(r.right) && top5Correct == r.top5Correct
+                && Double.compare(lossSum, r.lossSum) == 0 && java.util.Arrays.equals(logits, r.logits);
     }
 
     @Override
@@ -61,7 +95,7 @@ public record ScoreResult(String split, long correct, long total, int classes, f
 
     @Override
     public String toString() {
-        return String.format(java.util.Locale.ROOT, "ScoreResult[%s: %d/%d = %.4f%s]", split, correct, total,
-                accuracy(), logits == null ? "" : ", with logits");
+        return String.format(java.util.Locale.ROOT, "ScoreResult[%s: %d/%d = %.4f, top-5 %d, mean loss %.6f%s]",
+                split, correct, total, accuracy(), top5Correct, meanLoss(), logits == null ? "" : ", with logits");
     }
 }

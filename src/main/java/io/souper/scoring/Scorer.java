@@ -1,6 +1,5 @@
 package io.souper.scoring;
 
-import io.souper.errors.SouperException;
 import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -10,19 +9,26 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
+import io.souper.data.InputTensor;
 import io.souper.data.LabeledImages;
-import java.nio.FloatBuffer;
-import java.util.BitSet;
+import io.souper.data.TensorSplit;
+import io.souper.errors.SouperException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 /**
- * Top-1 accuracy of the weights currently in a {@link TorchScriptArchitecture} on a labelled
- * split: batched forward passes in eval mode with gradients off, argmax of the logits against
- * the labels. Deterministic: the batch size is fixed, so the same weights and data give the same
- * logits on the same device every time. Each batch lives in its own NDManager that is closed
- * before the next one, so memory stays at one batch.
+ * The scores of the weights currently in a {@link TorchScriptArchitecture} on a split: batched
+ * forward passes in eval mode with gradients off, the split's input tensors passed to
+ * {@code forward} in their declared order, batches cut along the first dimension; the logits
+ * (shape: the targets' shape + [classes]) against the targets give top-1, top-5, mean
+ * cross-entropy and perplexity ({@link TargetTally}). Deterministic: the batch size is fixed, so
+ * the same weights and data give the same logits on the same device every time. Each batch lives
+ * in its own NDManager that is closed before the next one, so memory stays at one batch.
  *
- * <p>Argmax takes the first of equal maxima (as {@code torch.argmax} does on the CPU).
- * Not thread-safe (the architecture is not).
+ * <p>Not thread-safe (the architecture is not).
  */
 public final class Scorer {
 
@@ -43,117 +49,130 @@ public final class Scorer {
         return architecture;
     }
 
-    /** Accuracy of the current weights; logits are not kept. */
+    /** Scores of the current weights on images; logits are not kept. */
     public ScoreResult score(LabeledImages data) {
+        return run(TensorSplit.of(data), false);
+    }
+
+    /** Scores of the current weights on images, keeping the logits (for ensembles and cross-checks). */
+    public ScoreResult scoreWithLogits(LabeledImages data) {
+        return run(TensorSplit.of(data), true);
+    }
+
+    /** Scores of the current weights on a split of any task; logits are not kept. */
+    public ScoreResult score(TensorSplit data) {
         return run(data, false);
     }
 
-    /** Accuracy of the current weights, keeping the logits (for ensembles and cross-checks). */
-    public ScoreResult scoreWithLogits(LabeledImages data) {
+    /** Scores of the current weights on a split of any task, keeping the logits of the scored targets. */
+    public ScoreResult scoreWithLogits(TensorSplit data) {
         return run(data, true);
     }
 
-    private ScoreResult run(LabeledImages data, boolean keepLogits) {
+    private ScoreResult run(TensorSplit data, boolean keepLogits) {
         if (!architecture.weightsComplete()) {
             throw new IllegalStateException("architecture " + architecture.file() + " holds a half-loaded state "
                     + "dict; load a complete one before scoring");
         }
         long start = System.nanoTime();
         int n = data.size();
-        int per = data.imageSize();
-        float[] inputs = data.inputs();
-        int[] labels = data.labels();
+        int per = data.targetsPerExample();
+        int[] targets = data.targets();
+        long scoredTargets = data.scoredTargets().length;
         PtSymbolBlock block = architecture.block();
         NDManager base = architecture.manager();
         ParameterStore parameters = new ParameterStore(base, false);
+        TargetTally tally = new TargetTally(data.name());
         float[] kept = null;
+        int keptRows = 0;
         int classes = -1;
-        long correct = 0;
-        BitSet right = new BitSet(n);
         boolean grad = JniUtils.isGradMode();
         JniUtils.setGradMode(false); // per thread in libtorch: no autograd graph for inference
         try {
             for (int from = 0; from < n; from += batchSize) {
                 int count = Math.min(batchSize, n - from);
                 try (NDManager batch = base.newSubManager()) {
-                    NDArray x = batch.create(FloatBuffer.wrap(inputs, from * per, count * per),
-                            new Shape(count, data.channels(), data.height(), data.width()));
-                    float[] logits = forward(block, parameters, x, data, count);
-                    int c = logits.length / count;
+                    NDList inputs = new NDList();
+                    for (InputTensor input : data.inputs()) {
+                        inputs.add(batchOf(batch, input, from, count));
+                    }
+                    float[] logits = forward(block, parameters, inputs, data, count);
+                    int c = logits.length / (count * per);
                     if (classes < 0) {
                         classes = c;
                         if (keepLogits) {
-                            kept = new float[Math.multiplyExact(n, classes)];
+                            kept = new float[Math.toIntExact(Math.multiplyExact(scoredTargets, (long) classes))];
                         }
                     }
-                    correct += markCorrect(logits, labels, from, count, classes, data.name(), right);
-                    if (kept != null) {
-                        System.arraycopy(logits, 0, kept, from * classes, logits.length);
+                    double[] row = new double[classes];
+                    for (int r = 0; r < count * per; r++) {
+                        int flat = from * per + r;
+                        if (!data.scored(flat)) {
+                            continue;
+                        }
+                        for (int k = 0; k < classes; k++) {
+                            row[k] = logits[r * classes + k];
+                        }
+                        tally.add(row, 0, classes, 1.0, targets[flat], flat);
+                        if (kept != null) {
+                            System.arraycopy(logits, r * classes, kept, keptRows * classes, classes);
+                            keptRows++;
+                        }
                     }
                 }
             }
         } finally {
             JniUtils.setGradMode(grad);
         }
-        return new ScoreResult(data.name(), correct, n, Math.max(classes, 0), kept, System.nanoTime() - start,
-                right);
+        return tally.result(classes, kept, System.nanoTime() - start);
     }
 
-    private static float[] forward(PtSymbolBlock block, ParameterStore parameters, NDArray x, LabeledImages data,
+    /**
+     * Examples [from, from + count) of one input, in the file's dtype. The bytes are little-endian,
+     * as safetensors stores them and as the CPUs torch runs on (x86-64, arm64) hold them natively.
+     */
+    private static NDArray batchOf(NDManager batch, InputTensor input, int from, int count) {
+        int rowBytes = input.rowBytes();
+        ByteBuffer direct = ByteBuffer.allocateDirect(Math.multiplyExact(count, rowBytes)).order(ByteOrder.nativeOrder());
+        direct.put(input.data(), from * rowBytes, count * rowBytes).flip();
+        long[] shape = input.shape();
+        shape[0] = count;
+        DataType type = TorchTypes.toDjl(input.dtype());
+        return batch.create(direct, new Shape(shape), type);
+    }
+
+    private static float[] forward(PtSymbolBlock block, ParameterStore parameters, NDList inputs, TensorSplit data,
                                    int count) {
         NDList out;
         try {
-            out = block.forward(parameters, new NDList(x), false);
+            out = block.forward(parameters, inputs, false);
         } catch (EngineException e) {
-            throw new SouperException(ScoringErrorCode.INPUT_MISMATCH, "forward pass on images of shape "
-                    + x.getShape() + " from " + data.name() + " failed: " + firstLine(e.getMessage()), e);
+            List<String> shapes = new ArrayList<>();
+            inputs.forEach(x -> shapes.add(x.getShape() + " " + x.getDataType()));
+            throw new SouperException(ScoringErrorCode.INPUT_MISMATCH, "forward pass on inputs " + shapes
+                    + " from " + data.name() + " failed: " + firstLine(e.getMessage()), e);
         }
+        long[] targetShape = data.targetShape();
+        targetShape[0] = count;
+        String expected = Arrays.toString(targetShape).replace("]", ", classes]");
         if (out.size() != 1) {
             throw new SouperException(ScoringErrorCode.BAD_OUTPUT, "the network returned " + out.size()
-                    + " tensors, expected one [batch, classes] tensor of logits");
+                    + " tensors, expected one " + expected + " tensor of logits");
         }
         NDArray logits = out.get(0);
         Shape shape = logits.getShape();
-        if (shape.dimension() != 2 || shape.get(0) != count || shape.get(1) < 1) {
+        boolean fits = shape.dimension() == targetShape.length + 1 && shape.get(targetShape.length) >= 1;
+        for (int d = 0; fits && d < targetShape.length; d++) {
+            fits = shape.get(d) == targetShape[d];
+        }
+        if (!fits) {
             throw new SouperException(ScoringErrorCode.BAD_OUTPUT, "the network returned logits of shape " + shape
-                    + " for a batch of " + count + ", expected [" + count + ", classes]");
+                    + " for a batch of " + count + ", expected " + expected);
         }
         if (logits.getDataType() != DataType.FLOAT32) {
             logits = logits.toType(DataType.FLOAT32, false);
         }
         return logits.toFloatArray();
-    }
-
-    /** Counts the batch's right answers and marks each in {@code right} (bit = image index in the split). */
-    private static long markCorrect(float[] logits, int[] labels, int from, int count, int classes, String split,
-                                    BitSet right) {
-        long correct = 0;
-        for (int i = 0; i < count; i++) {
-            int row = i * classes;
-            int best = 0;
-            float bestValue = logits[row];
-            for (int c = 0; c < classes; c++) {
-                float v = logits[row + c];
-                if (!Float.isFinite(v)) {
-                    throw new SouperException(ScoringErrorCode.NON_FINITE_OUTPUT, "logit " + v + " for image "
-                            + (from + i) + " of " + split + ", class " + c);
-                }
-                if (v > bestValue) {
-                    best = c;
-                    bestValue = v;
-                }
-            }
-            int label = labels[from + i];
-            if (label < 0 || label >= classes) {
-                throw new SouperException(ScoringErrorCode.LABEL_OUT_OF_RANGE, "image " + (from + i) + " of " + split
-                        + " has label " + label + " but the network has " + classes + " classes");
-            }
-            if (best == label) {
-                right.set(from + i);
-                correct++;
-            }
-        }
-        return correct;
     }
 
     private static String firstLine(String message) {

@@ -5,7 +5,8 @@ import io.souper.errors.SouperException;
 import io.souper.data.DatasetErrorCode;
 import io.souper.data.DatasetLoader;
 import io.souper.data.DatasetUri;
-import io.souper.data.LabeledImages;
+import io.souper.data.InputSpec;
+import io.souper.data.TensorSplit;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -25,7 +26,8 @@ final class SplitCache {
 
     private final List<Path> roots;
     private final List<Path> realRoots;
-    private final BoundedLru<String, LabeledImages> splits;
+    /** By URI and input spec: two soups may read one file with different inputs. */
+    private final BoundedLru<String, TensorSplit> splits;
 
     SplitCache(List<Path> roots, int capacity) {
         this.roots = roots.stream().map(p -> p.toAbsolutePath().normalize()).toList();
@@ -40,11 +42,12 @@ final class SplitCache {
         this.splits = new BoundedLru<>(capacity, (k, v) -> { });
     }
 
-    /** The split behind {@code uri}, loaded now or earlier. */
-    LabeledImages get(String uri) {
-        return splits.get(uri).orElseGet(() -> {
-            LabeledImages loaded = DatasetLoader.load(checked(uri));
-            splits.put(uri, loaded);
+    /** The split behind {@code uri}, read as {@code spec} says, loaded now or earlier. */
+    TensorSplit get(String uri, InputSpec spec) {
+        String key = uri + '\u0000' + spec.inputNames() + '\u0000' + spec.ignoreIndex();
+        return splits.get(key).orElseGet(() -> {
+            TensorSplit loaded = DatasetLoader.load(checked(uri), spec);
+            splits.put(key, loaded);
             return loaded;
         });
     }

@@ -2,12 +2,18 @@ package io.souper.scoring;
 
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
- * Top-1 accuracy on one named split: {@code correct} of {@code total} images, and which ones
- * ({@code right}, bit i = image i of the split), so reports can pair two models image by image.
+ * The scores on one named split: top-1 {@code correct} of {@code total} scored targets (images, or
+ * tokens of a language model), which ones ({@code right}, bit i = scored target i of the split), so
+ * reports can pair two models image by image, and every metric by its wire name
+ * ({@link ScoreResult#metrics()}: accuracy, top5_accuracy, mean_loss, perplexity).
  */
-public record SplitScore(String name, long correct, long total, double accuracy, BitSet right) {
+public record SplitScore(String name, long correct, long total, double accuracy, BitSet right,
+                         Map<String, Double> metrics) {
 
     public SplitScore {
         if (right == null || right.cardinality() != correct || right.length() > total) {
@@ -15,10 +21,17 @@ public record SplitScore(String name, long correct, long total, double accuracy,
                     + " right of " + total + " images");
         }
         right = (BitSet) right.clone();
+        metrics = metrics == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
+    }
+
+    /** Top-1 only (no other metric known). */
+    public SplitScore(String name, long correct, long total, double accuracy, BitSet right) {
+        this(name, correct, total, accuracy, right, Map.of());
     }
 
     static SplitScore of(String name, ScoreResult result) {
-        return new SplitScore(name, result.correct(), result.total(), result.accuracy(), result.right());
+        return new SplitScore(name, result.correct(), result.total(), result.accuracy(), result.right(),
+                result.metrics());
     }
 
     @Override

@@ -41,7 +41,7 @@ record GreedyWalk(List<Step> steps, List<String> soupIds, CandidateOutcome soupO
             if (outcome == null) {
                 return new GreedyWalk(steps, List.copyOf(soup), soupOutcome, next, List.copyOf(candidate));
             }
-            boolean accepted = outcome.succeeded() && s.acceptance.accepts(outcome.heldOut(), soupOutcome.heldOut());
+            boolean accepted = outcome.succeeded() && s.acceptance.accepts(s.objective, outcome.heldOut(), soupOutcome.heldOut());
             steps.add(new Step(rank, next, accepted ? Decision.Kind.ACCEPTED : Decision.Kind.REJECTED,
                     List.copyOf(candidate), outcome, soupOutcome.heldOut()));
             if (accepted) {

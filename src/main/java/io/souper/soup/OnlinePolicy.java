@@ -30,7 +30,7 @@ final class OnlinePolicy {
             ctx.decide(new StepContext.Draft(Decision.Kind.SEEDED, c.checkpointId(), List.of(c.checkpointId()),
                     c.heldOut(), null, null, "first scored checkpoint seeds the soup"));
             ctx.emitUpdate();
-        } else if (s.acceptance.accepts(c.heldOut(), s.published.heldOut())) {
+        } else if (s.acceptance.accepts(s.objective, c.heldOut(), s.published.heldOut())) {
             replace(ctx, c);
         } else {
             s.queue.addLast(new QueuedCheckpoint(c.checkpointId(), false));
@@ -65,7 +65,8 @@ final class OnlinePolicy {
         ctx.advanceVersion(List.of(c.checkpointId()), CandidateOutcome.single(c));
         s.tally = tally(s);
         ctx.decide(new StepContext.Draft(Decision.Kind.REPLACED, c.checkpointId(), List.of(c.checkpointId()),
-                c.heldOut(), before, null, "alone " + c.heldOut() + " " + s.acceptance.symbol() + " soup " + before
+                c.heldOut(), before, null, "alone " + s.objective.describe(c.heldOut()) + " "
+                        + s.acceptance.symbol(s.objective) + " soup " + s.objective.describe(before)
                         + " of " + dropped.size() + " ingredient(s); queued again: " + requeued));
         ctx.emitUpdate();
     }
@@ -91,9 +92,10 @@ final class OnlinePolicy {
                               boolean fromMemo) {
         SoupState s = ctx.state;
         Accuracy soup = s.published.heldOut();
-        boolean accepted = o.succeeded() && s.acceptance.accepts(o.heldOut(), soup);
+        boolean accepted = o.succeeded() && s.acceptance.accepts(s.objective, o.heldOut(), soup);
         String verdict = o.succeeded()
-                ? "candidate " + o.heldOut() + (accepted ? " " : " not ") + s.acceptance.symbol() + " soup " + soup
+                ? "candidate " + s.objective.describe(o.heldOut()) + (accepted ? " " : " not ")
+                        + s.acceptance.symbol(s.objective) + " soup " + s.objective.describe(soup)
                 : "candidate evaluation failed: " + o.errorCode() + ": " + o.errorMessage();
         String source = fromMemo ? "served from memo (scored by " + o.requestId() + ")" : "scored by " + o.requestId();
         if (accepted) {

@@ -38,7 +38,7 @@ final class SortedPolicy {
         if (below > 0) {
             drafts.add(new StepContext.Draft(Decision.Kind.REBUILT, newcomer.checkpointId(), List.of(),
                     newcomer.heldOut(), s.published.heldOut(), null,
-                    "held-out " + newcomer.heldOut() + " ranks " + (rank + 1) + " of " + ranking.size()
+                    "held-out " + s.objective.describe(newcomer.heldOut()) + " ranks " + (rank + 1) + " of " + ranking.size()
                             + ", above " + below + " scored checkpoint(s): greedy loop replayed from rank " + (rank + 1)));
         }
         replay(ctx, ranking, drafts);
@@ -81,7 +81,8 @@ final class SortedPolicy {
         String where = "rank " + (step.rank() + 1) + " of " + n;
         if (step.kind() == Decision.Kind.SEEDED) {
             return new StepContext.Draft(Decision.Kind.SEEDED, id, step.candidate(), step.checkpoint().heldOut(),
-                    null, null, where + ": best held-out accuracy " + step.checkpoint().heldOut() + " seeds the soup");
+                    null, null, where + ": best held-out " + (ctx.state.objective == Objective.ACCURACY ? "accuracy " : "")
+                            + ctx.state.objective.describe(step.checkpoint().heldOut()) + " seeds the soup");
         }
         CandidateOutcome o = step.outcome();
         String source = o.requestId().equals(ctx.answeredRequestId)
@@ -90,8 +91,10 @@ final class SortedPolicy {
         if (!o.succeeded()) {
             verdict = "candidate evaluation failed: " + o.errorCode() + ": " + o.errorMessage();
         } else {
-            verdict = "candidate " + o.heldOut() + (step.kind() == Decision.Kind.ACCEPTED ? " " : " not ")
-                    + ctx.state.acceptance.symbol() + " soup " + step.soupAccuracy();
+            Objective objective = ctx.state.objective;
+            verdict = "candidate " + objective.describe(o.heldOut())
+                    + (step.kind() == Decision.Kind.ACCEPTED ? " " : " not ")
+                    + ctx.state.acceptance.symbol(objective) + " soup " + objective.describe(step.soupAccuracy());
         }
         return new StepContext.Draft(step.kind(), id, step.candidate(), o.heldOut(), step.soupAccuracy(),
                 o.requestId(), where + ": " + verdict + "; " + source);

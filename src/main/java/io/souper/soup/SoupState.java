@@ -22,6 +22,8 @@ public final class SoupState {
     final String soupId;
     final Policy policy;
     final Acceptance acceptance;
+    /** What the greedy rule compares, and in which direction. */
+    final Objective objective;
 
     /** Published soup version: 0 until the first publication. */
     long version;
@@ -45,19 +47,25 @@ public final class SoupState {
     final ArrayDeque<QueuedCheckpoint> queue = new ArrayDeque<>();
     final EnumMap<Ignored, Long> ignored = new EnumMap<>(Ignored.class);
 
-    SoupState(String soupId, Policy policy, Acceptance acceptance) {
+    SoupState(String soupId, Policy policy, Acceptance acceptance, Objective objective) {
         this.soupId = Inputs.requireText(soupId, "soupId");
         this.policy = Inputs.requireNonNull(policy, "policy of soup " + soupId);
         this.acceptance = Inputs.requireNonNull(acceptance, "accept rule of soup " + soupId);
+        this.objective = Inputs.requireNonNull(objective, "metric of soup " + soupId);
         if (soupId.contains("#")) {
             // request ids are soupId#n; a '#' in the id would make them ambiguous
             throw new InvalidSoupInputException("soupId must not contain '#': " + soupId);
         }
     }
 
-    /** A new, empty soup. */
+    /** A new, empty soup judged by top-1 accuracy. */
     public static SoupState create(String soupId, Policy policy, Acceptance acceptance) {
-        return new SoupState(soupId, policy, acceptance);
+        return create(soupId, policy, acceptance, Objective.ACCURACY);
+    }
+
+    /** A new, empty soup judged by {@code objective} (accuracy up, loss and perplexity down). */
+    public static SoupState create(String soupId, Policy policy, Acceptance acceptance, Objective objective) {
+        return new SoupState(soupId, policy, acceptance, objective);
     }
 
     /** Compact, versioned JSON; deterministic (equal states encode to equal bytes). */
@@ -100,10 +108,11 @@ public final class SoupState {
         return set;
     }
 
-    /** Scored checkpoints by held-out accuracy, best first; ties: earlier arrival first. */
+    /** Scored checkpoints by held-out score, best first by the soup's objective; ties: earlier arrival first. */
     List<CheckpointScored> ranking() {
         List<CheckpointScored> ranked = new ArrayList<>(checkpoints); // arrival order; the sort is stable
-        ranked.sort(Comparator.comparing(CheckpointScored::heldOut).reversed());
+        Comparator<CheckpointScored> better = (a, b) -> objective.compare(b.heldOut(), a.heldOut());
+        ranked.sort(better);
         return ranked;
     }
 
@@ -123,6 +132,11 @@ public final class SoupState {
 
     public Acceptance acceptance() {
         return acceptance;
+    }
+
+    /** The metric the soup decides on. */
+    public Objective objective() {
+        return objective;
     }
 
     /** Published version; 0 before the first publication. */

@@ -20,10 +20,12 @@ import java.util.TreeMap;
  *
  * <p>Format 2 added {@code retriable} to failed checkpoints and {@code retriableFailures} to the
  * request in flight; a format-1 state reads with both absent, i.e. false and 0, which is what they meant.
+ * Format 3 added the soup's {@code metric} (its {@link Objective}) and the scores' other metrics; a
+ * format-2 state reads without them, i.e. a soup by top-1 accuracy, which is what every soup was.
  */
 final class SoupStateCodec {
 
-    static final int FORMAT = 2;
+    static final int FORMAT = 3;
     /** Formats this build reads: every additive change so far has defaults for what older ones lack. */
     private static final int OLDEST_READABLE = 1;
 
@@ -37,7 +39,7 @@ final class SoupStateCodec {
     }
 
     /** Checkpoints are listed in arrival order: their index is their arrival number. */
-    record Snapshot(int format, String soupId, Policy policy, Acceptance acceptance, long version,
+    record Snapshot(int format, String soupId, Policy policy, Acceptance acceptance, Objective metric, long version,
                     long decisionSequence, long requestsIssued, long retriesQueued,
                     List<CheckpointScored> checkpoints, List<CheckpointFailed> failed, List<Memo.Entry> memo,
                     InFlight inFlight, PublishedSoup published, Decision lastDecision, Tally tally,
@@ -45,7 +47,7 @@ final class SoupStateCodec {
     }
 
     static byte[] encode(SoupState s) {
-        Snapshot snapshot = new Snapshot(FORMAT, s.soupId, s.policy, s.acceptance, s.version, s.decisionSequence,
+        Snapshot snapshot = new Snapshot(FORMAT, s.soupId, s.policy, s.acceptance, s.objective, s.version, s.decisionSequence,
                 s.requestsIssued, s.retriesQueued, s.checkpoints, List.copyOf(s.failed.values()), s.memo.entries(),
                 s.inFlight, s.published, s.lastDecision, s.tally, new TreeMap<>(s.verdicts), List.copyOf(s.queue),
                 s.ignored);
@@ -100,7 +102,8 @@ final class SoupStateCodec {
     }
 
     private static SoupState restore(Snapshot snap) {
-        SoupState s = new SoupState(snap.soupId(), snap.policy(), snap.acceptance());
+        SoupState s = new SoupState(snap.soupId(), snap.policy(), snap.acceptance(),
+                snap.metric() == null ? Objective.ACCURACY : snap.metric());
         s.version = snap.version();
         s.decisionSequence = snap.decisionSequence();
         s.requestsIssued = snap.requestsIssued();

@@ -31,12 +31,14 @@ public final class Souper {
         Objects.requireNonNull(state, "soup state");
         Objects.requireNonNull(input, "soup input");
         if (input instanceof CheckpointScored c) {
+            requireObjective(state, c.heldOut(), "checkpoint " + c.checkpointId());
             return onCheckpointScored(state, c, nowMillis);
         }
         if (input instanceof CheckpointFailed f) {
             return onCheckpointFailed(state, f, nowMillis);
         }
         if (input instanceof CandidateScored r) {
+            requireObjective(state, r.heldOut(), "candidate " + r.requestId());
             return onCandidate(state, r.requestId(), r.baseVersion(), r.ingredientIds(), CandidateOutcome.scored(r),
                     false, nowMillis);
         }
@@ -126,6 +128,18 @@ public final class Souper {
             OnlinePolicy.onCandidate(ctx, inFlight, outcome);
         }
         return ctx.result();
+    }
+
+    /**
+     * A held-out score without the metric the soup decides on cannot be ranked: refused (the
+     * result's fault; the adapter dead-letters it) before anything changes.
+     */
+    private static void requireObjective(SoupState s, Accuracy heldOut, String what) {
+        if (!s.objective.isIn(heldOut)) {
+            throw new InvalidSoupInputException("held-out score of " + what + " has no '" + s.objective.key()
+                    + "' metric, which soup " + s.soupId + " decides on (it reported " + heldOut.metrics().keySet()
+                    + ")");
+        }
     }
 
     /** Request ids are soupId#n with n = 1..requestsIssued; anything else was never issued by this soup. */

@@ -21,6 +21,7 @@ import io.souper.soup.CheckpointFailed;
 import io.souper.soup.CheckpointScored;
 import io.souper.soup.Decision;
 import io.souper.soup.InvalidSoupInputException;
+import io.souper.soup.Objective;
 import io.souper.soup.Policy;
 import io.souper.soup.SoupTerms;
 import io.souper.soup.ScoredIngredient;
@@ -54,7 +55,8 @@ final class EventMapping {
     /** What no redefinition may change (the evaluator's SoupDefinitions maps them alike). */
     static SoupTerms terms(SoupDefinition definition) {
         return new SoupTerms(definition.getPolicy().name(), definition.getAcceptRule().name(),
-                definition.getArchitectureUri(), definition.getHeldOutUri());
+                definition.getArchitectureUri(), definition.getHeldOutUri(), definition.getMetric().name(),
+                "inputs " + definition.getInputNames() + ", ignore index " + definition.getIgnoreIndex());
     }
 
     static Policy policy(SoupDefinition definition) {
@@ -63,6 +65,11 @@ final class EventMapping {
 
     static Acceptance acceptance(SoupDefinition definition) {
         return definition.getAcceptRule() == AcceptRule.GREATER_OR_EQUAL ? Acceptance.GREATER_OR_EQUAL : Acceptance.GREATER;
+    }
+
+    /** The metric the soup decides on (the schema's enum and the core's have the same names). */
+    static Objective objective(SoupDefinition definition) {
+        return definition.getMetric() == null ? Objective.ACCURACY : Objective.valueOf(definition.getMetric().name());
     }
 
     /** The core input for a result, or empty for results the souper does not act on (ensembles). */
@@ -141,7 +148,9 @@ final class EventMapping {
             return null;
         }
         try {
-            return new Accuracy(metrics.getCorrect(), metrics.getTotal());
+            return new Accuracy(metrics.getCorrect(), metrics.getTotal(), metrics.getMetrics() == null ? null
+                    : metrics.getMetrics().entrySet().stream().collect(java.util.stream.Collectors.toMap(
+                            e -> e.getKey().toString(), java.util.Map.Entry::getValue)));
         } catch (InvalidSoupInputException e) {
             throw new InvalidEventException("split " + metrics.getSplit() + ": " + e.getMessage());
         }
@@ -149,7 +158,8 @@ final class EventMapping {
 
     static SplitMetrics metrics(String split, Accuracy accuracy) {
         return accuracy == null ? null : SplitMetrics.newBuilder().setSplit(split)
-                .setCorrect(accuracy.correct()).setTotal(accuracy.total()).setAccuracy(accuracy.value()).build();
+                .setCorrect(accuracy.correct()).setTotal(accuracy.total()).setAccuracy(accuracy.value())
+                .setMetrics(new java.util.HashMap<>(accuracy.metrics())).build();
     }
 
     static EvaluationRequest toRequest(CandidateRequest request) {

@@ -129,7 +129,8 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
         boolean created = state == null;
         if (created) {
             try {
-                state = SoupState.create(soupId, EventMapping.policy(definition), EventMapping.acceptance(definition));
+                state = SoupState.create(soupId, EventMapping.policy(definition), EventMapping.acceptance(definition),
+                        EventMapping.objective(definition));
             } catch (InvalidSoupInputException invalid) {
                 // e.g. a '#' in the soup id, which would make its request ids ambiguous
                 deadLetter(meta, record, DeadLetters.INVALID_EVENT, "definition of soup '" + soupId + "': "

@@ -30,6 +30,10 @@ final class SoupJson {
         state.publishedIngredientIds().forEach(ingredients::add);
         state.publishedHeldOut().ifPresentOrElse(a -> node.put("heldOutAccuracy", a.value()),
                 () -> node.putNull("heldOutAccuracy"));
+        // the metric the soup decides on, and every metric of its held-out split (empty before the first version)
+        node.put("metric", state.objective().name());
+        ObjectNode heldOutMetrics = node.putObject("heldOutMetrics");
+        state.publishedHeldOut().ifPresent(a -> a.metrics().forEach(heldOutMetrics::put));
         ObjectNode counts = node.putObject("counts");
         counts.put("scored", state.tally().scored());
         counts.put("accepted", state.tally().accepted());

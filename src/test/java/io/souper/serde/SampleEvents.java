@@ -157,6 +157,6 @@ final class SampleEvents {
     }
 
     private static SplitMetrics metrics(String split, long correct, long total) {
-        return new SplitMetrics(split, correct, total, (double) correct / total, null);
+        return new SplitMetrics(split, correct, total, (double) correct / total, null, java.util.Map.of());
     }
 }

@@ -7,9 +7,9 @@ import java.util.OptionalLong;
 
 /**
  * The paper's greedy soup, written plainly and independently of the engine: sort by held-out
- * accuracy (best first, stable so ties keep arrival order), start from the best, add each next one
- * only if the average's score beats the soup's ({@code >} or {@code >=}); a set that fails to
- * evaluate does not beat anything.
+ * score (best first, stable so ties keep arrival order), start from the best, add each next one
+ * only if the average's score beats the soup's ({@code >} or {@code >=}; for a metric where lower
+ * is better, {@code <} or {@code <=}); a set that fails to evaluate does not beat anything.
  */
 final class ReferenceGreedy {
 
@@ -21,18 +21,26 @@ final class ReferenceGreedy {
 
     /** @param scored ids in arrival order; all accuracies out of 1000 */
     static Result soup(List<String> scored, SetOracle oracle, boolean orEqual) {
+        return soup(scored, oracle, orEqual, true);
+    }
+
+    /** @param higherIsBetter false for a loss or perplexity: the best is the lowest */
+    static Result soup(List<String> scored, SetOracle oracle, boolean orEqual, boolean higherIsBetter) {
         if (scored.isEmpty()) {
             return new Result(List.of(), -1);
         }
         List<String> ranked = new ArrayList<>(scored);
-        ranked.sort(Comparator.comparingLong((String id) -> oracle.singles().get(id)).reversed());
+        Comparator<String> lowestFirst = Comparator.comparingLong((String id) -> oracle.singles().get(id));
+        ranked.sort(higherIsBetter ? lowestFirst.reversed() : lowestFirst);
         List<String> soup = new ArrayList<>(List.of(ranked.get(0)));
         long soupCorrect = oracle.singles().get(ranked.get(0));
         for (String next : ranked.subList(1, ranked.size())) {
             List<String> candidate = new ArrayList<>(soup);
             candidate.add(next);
             OptionalLong score = oracle.score(candidate);
-            if (score.isPresent() && (orEqual ? score.getAsLong() >= soupCorrect : score.getAsLong() > soupCorrect)) {
+            long c = higherIsBetter ? score.orElse(0) : -score.orElse(0);
+            long s = higherIsBetter ? soupCorrect : -soupCorrect;
+            if (score.isPresent() && (orEqual ? c >= s : c > s)) {
                 soup = candidate;
                 soupCorrect = score.getAsLong();
             }

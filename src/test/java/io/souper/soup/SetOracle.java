@@ -9,11 +9,11 @@ import java.util.OptionalLong;
 import java.util.SplittableRandom;
 
 /**
- * A deterministic stand-in for the evaluator: the held-out score (correct out of 1000) of an
- * ingredient set depends only on the set. Mostly a value from a small set (many ties with the
+ * A deterministic stand-in for the evaluator: the held-out score (v out of 1000, as counts or as
+ * the soup's metric, see {@link Fixtures#score}) of an ingredient set depends only on the set. Mostly a value from a small set (many ties with the
  * soup), sometimes the members' mean, sometimes a failed evaluation.
  */
-record SetOracle(long seed, Map<String, Long> singles) {
+record SetOracle(long seed, Map<String, Long> singles, Objective objective) {
 
     private static final long[] VALUES = {790, 800, 800, 810, 820, 830};
 
@@ -36,7 +36,7 @@ record SetOracle(long seed, Map<String, Long> singles) {
         OptionalLong score = score(r.ingredientIds());
         return score.isPresent()
                 ? new CandidateScored(r.requestId(), r.baseVersion(), java.util.Set.copyOf(r.ingredientIds()),
-                        Fixtures.acc(score.getAsLong()))
+                        Fixtures.score(score.getAsLong(), objective))
                 : new CandidateFailed(r.requestId(), r.baseVersion(), java.util.Set.copyOf(r.ingredientIds()),
                         "NON_FINITE_WEIGHTS", "oracle says no");
     }

@@ -1,6 +1,7 @@
 package io.souper.soup;
 
-import static io.souper.soup.Fixtures.acc;
+import static io.souper.soup.Fixtures.score;
+import static io.souper.soup.Fixtures.value;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.souper.soup.Decision.Kind;
@@ -23,8 +24,9 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.RandomDistribution;
 
 /**
- * Soups driven through random scenarios: arrival orders, accuracies drawn from a few values (so
- * ties are common), a set oracle, interleavings, failures and delivery noise. See {@link SoupRun}.
+ * Soups driven through random scenarios: arrival orders, scores drawn from a few values (so
+ * ties are common), a set oracle, interleavings, failures and delivery noise, for every metric
+ * (accuracy and top-5 up; mean loss and perplexity down). See {@link SoupRun}.
  */
 class SoupProperties {
 
@@ -43,31 +45,32 @@ class SoupProperties {
                 });
         return Combinators.combine(arrivals, Arbitraries.longs(), Arbitraries.longs(),
                 Arbitraries.of(Acceptance.class), Arbitraries.integers().between(5, 45),
-                Arbitraries.integers().between(0, 30)).as(Scenario::new);
+                Arbitraries.integers().between(0, 30), Arbitraries.of(Objective.class)).as(Scenario::new);
     }
 
     @Property(tries = 1000, edgeCases = EdgeCasesMode.NONE)
     void sortedSoupIsAlwaysThePapersGreedyOverWhatWasScored(@ForAll("scenarios") Scenario sc) {
         SoupRun run = SoupRun.play(sc, Policy.SORTED);
         boolean orEqual = sc.rule() == Acceptance.GREATER_OR_EQUAL;
+        boolean higher = sc.objective().higherIsBetter();
 
         long version = 0;
         Set<String> previous = Set.of();
         for (StepRecord rec : run.records) {
             for (SoupVersion update : rec.out().updates()) {
-                ReferenceGreedy.Result expected = ReferenceGreedy.soup(rec.scoredSoFar(), run.oracle, orEqual);
+                ReferenceGreedy.Result expected = ReferenceGreedy.soup(rec.scoredSoFar(), run.oracle, orEqual, higher);
                 assertThat(update.ingredientIds()).as("published soup after %s", rec.scoredSoFar())
                         .isEqualTo(expected.ingredients());
-                assertThat(update.heldOut()).isEqualTo(acc(expected.correct()));
+                assertThat(update.heldOut()).isEqualTo(score(expected.correct(), sc.objective()));
                 assertThat(update.version()).isEqualTo(++version);
                 assertThat(Set.copyOf(update.ingredientIds())).as("republished an unchanged soup").isNotEqualTo(previous);
                 previous = Set.copyOf(update.ingredientIds());
             }
         }
-        ReferenceGreedy.Result expected = ReferenceGreedy.soup(run.scored, run.oracle, orEqual);
+        ReferenceGreedy.Result expected = ReferenceGreedy.soup(run.scored, run.oracle, orEqual, higher);
         assertThat(run.state.publishedIngredientIds()).isEqualTo(expected.ingredients());
         if (!run.scored.isEmpty()) {
-            assertThat(run.state.publishedHeldOut()).contains(acc(expected.correct()));
+            assertThat(run.state.publishedHeldOut()).contains(score(expected.correct(), sc.objective()));
         }
         int size = expected.ingredients().size();
         assertThat(run.state.tally())
@@ -90,20 +93,24 @@ class SoupProperties {
     @Property(tries = 1000, edgeCases = EdgeCasesMode.NONE)
     void onlineSoupNeverFallsNeverTrailsTheBestSingleAndTriesEachOncePlusRetries(@ForAll("scenarios") Scenario sc) {
         SoupRun run = SoupRun.play(sc, Policy.ONLINE);
+        // "goodness": the score, negated when lower is better, so every check reads "never falls"
+        Objective o = sc.objective();
+        long sign = o.higherIsBetter() ? 1 : -1;
 
-        Accuracy last = null;
+        Long last = null;
         for (SoupVersion update : run.updates()) {
+            long now = sign * value(update.heldOut(), o);
             if (last != null) {
-                assertThat(update.heldOut().correct()).as("soup fell").isGreaterThanOrEqualTo(last.correct());
+                assertThat(now).as("soup fell").isGreaterThanOrEqualTo(last);
             }
-            last = update.heldOut();
+            last = now;
         }
         Map<String, Long> singles = sc.singles();
         for (StepRecord rec : run.records) {
-            long bestSingle = rec.scoredSoFar().stream().mapToLong(singles::get).max().orElse(-1);
-            if (bestSingle >= 0) {
-                assertThat(rec.heldOutAfter().correct()).as("soup below the best single after %s", rec.input())
-                        .isGreaterThanOrEqualTo(bestSingle);
+            java.util.OptionalLong bestSingle = rec.scoredSoFar().stream().mapToLong(id -> sign * singles.get(id)).max();
+            if (bestSingle.isPresent()) {
+                assertThat(sign * value(rec.heldOutAfter(), o)).as("soup below the best single after %s", rec.input())
+                        .isGreaterThanOrEqualTo(bestSingle.getAsLong());
             }
         }
 
@@ -157,14 +164,15 @@ class SoupProperties {
                 assertThat(d.soupVersion()).isGreaterThanOrEqualTo(decisions.get(i - 1).soupVersion());
             }
             boolean orEqual = sc.rule() == Acceptance.GREATER_OR_EQUAL;
+            long sign = sc.objective().higherIsBetter() ? 1 : -1;
             if (d.kind() == Kind.ACCEPTED || d.kind() == Kind.REPLACED) {
-                long c = d.candidateAccuracy().correct();
-                long s = d.soupAccuracy().correct();
+                long c = sign * value(d.candidateAccuracy(), sc.objective());
+                long s = sign * value(d.soupAccuracy(), sc.objective());
                 assertThat(orEqual ? c >= s : c > s).as("accepted without beating the soup: %s", d).isTrue();
             }
             if (d.kind() == Kind.REJECTED && d.candidateAccuracy() != null) {
-                long c = d.candidateAccuracy().correct();
-                long s = d.soupAccuracy().correct();
+                long c = sign * value(d.candidateAccuracy(), sc.objective());
+                long s = sign * value(d.soupAccuracy(), sc.objective());
                 assertThat(orEqual ? c >= s : c > s).as("rejected although it beat the soup: %s", d).isFalse();
             }
             if (d.kind() == Kind.FAILED) {

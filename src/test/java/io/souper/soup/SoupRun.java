@@ -27,7 +27,12 @@ final class SoupRun {
     }
 
     record Scenario(List<Arrival> arrivals, long oracleSeed, long scheduleSeed, Acceptance rule, int noisePercent,
-                    int forkAt) {
+                    int forkAt, Objective objective) {
+
+        Scenario(List<Arrival> arrivals, long oracleSeed, long scheduleSeed, Acceptance rule, int noisePercent,
+                 int forkAt) {
+            this(arrivals, oracleSeed, scheduleSeed, rule, noisePercent, forkAt, Objective.ACCURACY);
+        }
 
         Map<String, Long> singles() {
             Map<String, Long> singles = new LinkedHashMap<>();
@@ -63,8 +68,8 @@ final class SoupRun {
 
     private SoupRun(Scenario scenario, Policy policy) {
         this.scenario = scenario;
-        this.oracle = new SetOracle(scenario.oracleSeed(), scenario.singles());
-        this.state = SoupState.create(SOUP, policy, scenario.rule());
+        this.oracle = new SetOracle(scenario.oracleSeed(), scenario.singles(), scenario.objective());
+        this.state = SoupState.create(SOUP, policy, scenario.rule(), scenario.objective());
         this.random = new Random(scenario.scheduleSeed());
     }
 
@@ -106,7 +111,7 @@ final class SoupRun {
             feed(new CheckpointFailed(a.id(), "FILE_NOT_FOUND", "no such file"), null);
         } else {
             scored.add(a.id());
-            feed(Fixtures.ck(a.id(), a.correct()), null);
+            feed(Fixtures.ck(a.id(), a.correct(), scenario.objective()), null);
         }
     }
 
@@ -133,7 +138,7 @@ final class SoupRun {
                 String[] ids = {"other#1", SOUP + "#0", SOUP + "#-1", SOUP + "#x", SOUP, SOUP + "#0x1",
                         SOUP + "#" + (state.candidateEvaluationsRequested() + 1 + random.nextInt(3))};
                 input = new CandidateScored(ids[random.nextInt(ids.length)], state.version(), Set.of("c0"),
-                        Fixtures.acc(999));
+                        Fixtures.score(999, scenario.objective()));
                 expected = Ignored.UNKNOWN_REQUEST;
             }
             case 2 -> {
@@ -141,7 +146,7 @@ final class SoupRun {
                     return false;
                 }
                 input = new CandidateScored(outstanding.requestId(), random.nextInt((int) outstanding.baseVersion()),
-                        Set.copyOf(outstanding.ingredientIds()), Fixtures.acc(1000));
+                        Set.copyOf(outstanding.ingredientIds()), Fixtures.score(1000, scenario.objective()));
                 expected = Ignored.STALE_BASE_VERSION;
             }
             default -> {
@@ -154,7 +159,7 @@ final class SoupRun {
                 // a scored checkpoint is settled; a failed one only ignores its own failure redelivered
                 // (published again and scored, it would be evaluated: see RetriableFailuresTest)
                 input = failed.contains(id) ? new CheckpointFailed(id, "FILE_NOT_FOUND", "no such file")
-                        : random.nextBoolean() ? Fixtures.ck(id, 1000) : new CheckpointFailed(id, "LATE", "again");
+                        : random.nextBoolean() ? Fixtures.ck(id, 1000, scenario.objective()) : new CheckpointFailed(id, "LATE", "again");
                 expected = Ignored.DUPLICATE_CHECKPOINT;
             }
         }

@@ -37,15 +37,15 @@ class SoupStateCodecTest {
     void theEncodingIsVersionedJson() {
         String json = new String(SoupState.create("s", Policy.ONLINE, Acceptance.GREATER).encode(),
                 StandardCharsets.UTF_8);
-        assertThat(json).startsWith("{\"format\":2,");
+        assertThat(json).startsWith("{\"format\":3,");
     }
 
     @Test
     void anUnknownFormatOrGarbageIsRefusedClearly() {
         String future = new String(SoupState.create("s", Policy.ONLINE, Acceptance.GREATER).encode(),
-                StandardCharsets.UTF_8).replace("\"format\":2", "\"format\":3");
+                StandardCharsets.UTF_8).replace("\"format\":3", "\"format\":4");
         assertThatThrownBy(() -> SoupState.decode(future.getBytes(StandardCharsets.UTF_8)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("format 3");
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("format 4");
         assertThatThrownBy(() -> SoupState.decode("{\"soupId\":\"s\"}".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no format version");
         assertThatThrownBy(() -> SoupState.decode(new byte[] {1, 2, 3}))
@@ -81,7 +81,7 @@ class SoupStateCodecTest {
                 .contains(Ignored.DUPLICATE_CHECKPOINT);
         Souper.step(s, ck("x", 950), NOW);
         assertThat(s.tally().failed()).isZero();
-        assertThat(new String(s.encode(), StandardCharsets.UTF_8)).startsWith("{\"format\":2,");
+        assertThat(new String(s.encode(), StandardCharsets.UTF_8)).startsWith("{\"format\":3,");
     }
 
     private static final String SHA = "0".repeat(64);

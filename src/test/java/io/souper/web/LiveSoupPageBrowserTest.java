@@ -155,6 +155,6 @@ class LiveSoupPageBrowserTest {
 
     private static SplitMetrics split(String name, double accuracy) {
         long total = 1000;
-        return new SplitMetrics(name, Math.round(accuracy * total), total, accuracy, null);
+        return new SplitMetrics(name, Math.round(accuracy * total), total, accuracy, null, java.util.Map.of());
     }
 }
