@@ -49,7 +49,7 @@ public final class SouperStreamsApp implements AutoCloseable {
         StreamsBuilder builder = new StreamsBuilder();
         SouperTopology.build(builder, topics, settings, metrics.registry());
         Properties config = SouperStreamsConfig.create(clients, applicationId, stateDir,
-                self.host() + ":" + self.port(), threads);
+                self.host() + ":" + self.port(), threads, settings);
         KafkaStreams streams = new KafkaStreams(builder.build(), config);
         streams.setUncaughtExceptionHandler(error -> {
             LOG.error("stream thread failed; replacing it", error);

@@ -38,6 +38,12 @@ public final class SouperStreamsConfig {
      */
     public static Properties create(KafkaClientConfigs clients, String applicationId, Path stateDir,
                                     String applicationServer, int threads) {
+        return create(clients, applicationId, stateDir, applicationServer, threads, SouperStreamsSettings.defaults());
+    }
+
+    /** As above, with the instance id and standby replicas of {@code settings}. */
+    public static Properties create(KafkaClientConfigs clients, String applicationId, Path stateDir,
+                                    String applicationServer, int threads, SouperStreamsSettings settings) {
         Properties p = new Properties();
         p.putAll(clients.common());
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
@@ -64,8 +70,12 @@ public final class SouperStreamsConfig {
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
         // Static membership: an instance killed and restarted within the session timeout rejoins under
         // the same id and gets its own tasks back at once, with no rebalance of the other instances.
-        // Kafka Streams suffixes the id per stream thread.
-        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), InstanceId.of(stateDir));
+        // Kafka Streams suffixes the id per stream thread. Given (--instance-id), or kept in the state directory.
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG),
+                InstanceId.of(settings.instanceId(), stateDir));
+        // Warm copies of each task's stores on other instances: they answer queries (marked stale) while
+        // the owner is down, and the instance that takes the task over restores only the tail.
+        p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, settings.standbyReplicas());
         // Soups wait on evaluations that take seconds; short commits keep decisions flowing.
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
