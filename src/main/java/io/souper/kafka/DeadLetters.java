@@ -32,6 +32,8 @@ public final class DeadLetters {
     public static final String DEFINITION_CONFLICT = "DEFINITION_CONFLICT";
     /** The evaluator could not score a checkpoint or candidate. */
     public static final String EVALUATION_FAILED = "EVALUATION_FAILED";
+    /** The record made its consumer fail again and again (a crash that is not its fault alone): skipped. */
+    public static final String POISON = "POISON";
 
     /*
      * The caps keep a whole dead letter under ~700 KiB, well inside the broker's and the producer's

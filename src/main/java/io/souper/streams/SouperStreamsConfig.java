@@ -81,6 +81,13 @@ public final class SouperStreamsConfig {
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
+        // One produce request in flight at a time. With transactions v2 (Kafka 4.x brokers) every commit
+        // bumps the producer epoch, so each transaction's sequences restart at 0, and the broker rejects a
+        // batch with sequence > 0 that arrives while the first is still being verified with the transaction
+        // coordinator (KAFKA-18202, a retriable OUT_OF_ORDER_SEQUENCE_NUMBER): with 5 in flight, the commit's
+        // flush waited for those retries (retry.backoff.ms, 100 ms and up), measured at ~250 ms per commit
+        // (bench/souper). One request carries a batch for every partition, so little is lost.
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION), 1);
         if (applicationServer != null) {
             p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, applicationServer);
         }
