@@ -55,6 +55,17 @@ public final class StreamsCommand implements Callable<Integer> {
                     + "ISO-8601 (env SOUPER_DEFINITION_WAIT; default: ${DEFAULT-VALUE}).")
     Duration definitionWait;
 
+    @Option(names = "--instance-id",
+            description = "Static group membership id of this instance, e.g. the pod name of a StatefulSet: a "
+                    + "restart within the session timeout gets its soups back without a rebalance. Unique per "
+                    + "live instance (env SOUPER_INSTANCE_ID; default: an id kept in the state directory).")
+    String instanceId;
+
+    @Option(names = "--standby-replicas", defaultValue = "" + SouperStreamsSettings.DEFAULT_STANDBY_REPLICAS,
+            description = "Warm copies of each soup's state on other instances; they answer queries (marked "
+                    + "stale) while the owner is down (env SOUPER_STANDBY_REPLICAS; default: ${DEFAULT-VALUE}).")
+    int standbyReplicas;
+
     @Override
     public Integer call() throws Exception {
         KafkaClientConfigs clients = connection.connect();
@@ -62,7 +73,8 @@ public final class StreamsCommand implements Callable<Integer> {
         try (SouperMetrics metrics = new SouperMetrics("streams");
              HttpEndpoint endpoint = new HttpEndpoint("0.0.0.0", httpPort, metrics).start();
              SouperStreamsApp app = SouperStreamsApp.start(clients, topics, applicationId, stateDir, threads,
-                     SouperStreamsSettings.withDefinitionWait(definitionWait), metrics,
+                     SouperStreamsSettings.withDefinitionWait(definitionWait).withInstanceId(instanceId)
+                             .withStandbyReplicas(standbyReplicas), metrics,
                      new HostInfo(advertisedHost, endpoint.port()));
              SouperWeb web = SouperWeb.serve(endpoint, app, clients, topics)) {
             metrics.watchConsumerLag(clients.admin(), TopicNames.names(), ConsumerLag.DEFAULT_INTERVAL);

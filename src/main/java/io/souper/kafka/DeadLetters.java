@@ -32,7 +32,10 @@ public final class DeadLetters {
     public static final String DEFINITION_CONFLICT = "DEFINITION_CONFLICT";
     /** The evaluator could not score a checkpoint or candidate. */
     public static final String EVALUATION_FAILED = "EVALUATION_FAILED";
-    /** Handling the record stopped the evaluator process again and again; it was skipped so the rest can go on. */
+    /**
+     * Handling the record stopped its consumer again and again (the evaluator process, or the
+     * souper's stream thread): it was skipped so the rest can go on.
+     */
     public static final String REPEATED_CRASH = "REPEATED_CRASH";
 
     /*

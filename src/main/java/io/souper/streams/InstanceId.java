@@ -14,13 +14,29 @@ import java.util.UUID;
  * its tasks back without a rebalance, and finds their state where it left it. The id belongs to the
  * state directory, not to the host, because the state is what makes giving the tasks back worth it:
  * kept in the file {@value #FILE} there, created once with a random id (an operator may write one
- * first, e.g. the pod name of a StatefulSet). Two live instances must never share a state directory.
+ * first, e.g. the pod name of a StatefulSet), unless one is given ({@code --instance-id}, e.g. the pod name
+ * of a StatefulSet, which then wins over the file). Two live instances must never share an id or a state
+ * directory.
  */
 final class InstanceId {
 
     static final String FILE = "souper-instance-id";
 
     private InstanceId() {
+    }
+
+    /** The given id if there is one, else the state directory's. */
+    static String of(String given, Path stateDir) {
+        return given != null ? check(given, "--instance-id") : of(stateDir);
+    }
+
+    /** The id, if Kafka and a log line can carry it; {@code where} says where it came from. */
+    static String check(String id, String where) {
+        if (id.isEmpty() || id.length() > 200 || !id.chars().allMatch(c -> c > ' ' && c < 127)) {
+            throw new IllegalArgumentException("instance id from " + where + " must be 1 to 200 printable ASCII"
+                    + " characters without spaces; got '" + id + "'");
+        }
+        return id;
     }
 
     static String of(Path stateDir) {
@@ -33,12 +49,7 @@ final class InstanceId {
             } catch (FileAlreadyExistsException kept) {
                 // the id of the previous run with this state directory: the point of it
             }
-            String id = Files.readString(file, StandardCharsets.UTF_8).strip();
-            if (id.isEmpty() || id.length() > 200 || !id.chars().allMatch(c -> c > ' ' && c < 127)) {
-                throw new IllegalStateException("instance id in " + file + " must be 1 to 200 printable ASCII"
-                        + " characters without spaces; got '" + id + "'");
-            }
-            return id;
+            return check(Files.readString(file, StandardCharsets.UTF_8).strip(), file.toString());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read or create the instance id in " + file, e);
         }

@@ -23,6 +23,7 @@ import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,6 +60,7 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
     private KeyValueStore<String, SoupUpdated> latest;
     private KeyValueStore<String, SoupDecision> decisions;
     private WaitingResults waiting;
+    private PoisonAttempts poison;
     /** Soups of this task with gauges, removed when the task leaves this instance (see close). */
     private final Set<String> observedSoups = new HashSet<>();
 
@@ -80,11 +82,42 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
         // stream time, not the wall clock: a result's wait is measured in the records' own time, so a
         // replay (or a souper catching up after downtime) expires the same results as the first run
         context.schedule(settings.waitingCheckInterval(), PunctuationType.STREAM_TIME, this::expireWaiting);
+        poison = PoisonAttempts.of(context.stateDir(), context.taskId());
     }
 
+    /**
+     * One record, guarded: a record that already made the souper fail {@code poisonAttempts} times is
+     * dead-lettered as REPEATED_CRASH instead of failing the task again. What escapes is counted first (an outage
+     * is not: the record is fine and is retried for as long as the outage lasts).
+     */
     @Override
     public void process(Record<String, byte[]> record) {
-        Origin meta = Origin.of(record, context.recordMetadata().orElseThrow());
+        RecordMetadata where = context.recordMetadata().orElseThrow();
+        int failed = poison.failures(where);
+        if (failed >= settings.poisonAttempts()) {
+            deadLetter(Origin.of(record, where), record, DeadLetters.REPEATED_CRASH, "the souper failed " + failed
+                    + " times on this record (" + where.topic() + "[" + where.partition() + "]@" + where.offset()
+                    + "); skipped so the other soups go on");
+            poison.forget(where);
+            return;
+        }
+        try {
+            processOnce(record, where);
+        } catch (RuntimeException | Error e) {
+            if (!Faults.isWorld(e)) {
+                int attempts = poison.recordFailure(where);
+                LOG.error("souper failed on {}[{}]@{} (soup '{}'), attempt {} of {}: {}", where.topic(),
+                        where.partition(), where.offset(), record.key(), attempts, settings.poisonAttempts(), e.toString());
+            }
+            throw e;
+        }
+        if (failed > 0) {
+            poison.forget(where);
+        }
+    }
+
+    private void processOnce(Record<String, byte[]> record, RecordMetadata where) {
+        Origin meta = Origin.of(record, where);
         if (record.key() == null) {
             deadLetter(meta, record, DeadLetters.INVALID_EVENT, "record without a key: every Souper topic is keyed by soup id");
             return;

@@ -32,8 +32,15 @@ public final class SoupQueries {
      *
      * @param definition the soup's definition, null if it was deleted after the soup started
      * @param latest     the last published version, null before the first
+     * @param stale      read from a standby copy (or a store still restoring) because this instance is not the
+     *                   soup's owner: it may lag the owner by the last few commits
      */
-    public record SoupView(String soupId, SoupState state, SoupDefinition definition, SoupUpdated latest) {
+    public record SoupView(String soupId, SoupState state, SoupDefinition definition, SoupUpdated latest,
+                           boolean stale) {
+    }
+
+    /** Where a soup lives: its owner, and the instances that keep a standby copy of it. */
+    public record Placement(HostInfo active, List<HostInfo> standbys) {
     }
 
     private final KafkaStreams streams;
@@ -49,7 +56,7 @@ public final class SoupQueries {
         return self;
     }
 
-    /** Every soup in this instance's stores. */
+    /** Every soup in this instance's stores, its own and the standby copies (marked stale). */
     public List<SoupView> localSoups() {
         List<SoupView> all = new ArrayList<>();
         ReadOnlyKeyValueStore<String, byte[]> states = store(StoreNames.STATE);
@@ -57,7 +64,7 @@ public final class SoupQueries {
         ReadOnlyKeyValueStore<String, SoupUpdated> latest = store(StoreNames.LATEST);
         try (KeyValueIterator<String, byte[]> it = states.all()) {
             it.forEachRemaining(entry -> all.add(new SoupView(entry.key, SoupState.decode(entry.value),
-                    definitions.get(entry.key), latest.get(entry.key))));
+                    definitions.get(entry.key), latest.get(entry.key), !ownedHere(entry.key))));
         } catch (InvalidStateStoreException e) {
             throw unavailable(StoreNames.STATE, e);
         }
@@ -71,7 +78,7 @@ public final class SoupQueries {
             return Optional.empty();
         }
         return Optional.of(new SoupView(soupId, SoupState.decode(bytes),
-                get(StoreNames.DEFINITIONS, soupId), get(StoreNames.LATEST, soupId)));
+                get(StoreNames.DEFINITIONS, soupId), get(StoreNames.LATEST, soupId), !ownedHere(soupId)));
     }
 
     /** The soup's decisions in order, if this instance holds the soup. */
@@ -92,16 +99,34 @@ public final class SoupQueries {
 
     /** The instance whose stores hold the soup (this one or another). */
     public HostInfo owner(String soupId) {
+        return placement(soupId).active();
+    }
+
+    /** The soup's owner and the instances with a standby copy, to ask in turn when the owner does not answer. */
+    public Placement placement(String soupId) {
         KeyQueryMetadata metadata;
         try {
             metadata = streams.queryMetadataForKey(StoreNames.STATE, soupId, Serdes.String().serializer());
         } catch (InvalidStateStoreException e) {
             throw unavailable(StoreNames.STATE, e);
+        } catch (IllegalStateException e) {
+            throw notRunning(e);
         }
         if (metadata == null || metadata.equals(KeyQueryMetadata.NOT_AVAILABLE)) {
             throw new QueryUnavailableException("the souper is rebalancing; try again shortly");
         }
-        return metadata.activeHost();
+        return new Placement(metadata.activeHost(), List.copyOf(metadata.standbyHosts()));
+    }
+
+    /** Whether this instance owns the soup (its answers are current), as opposed to keeping a copy. */
+    private boolean ownedHere(String soupId) {
+        try {
+            KeyQueryMetadata metadata = streams.queryMetadataForKey(StoreNames.STATE, soupId,
+                    Serdes.String().serializer());
+            return metadata != null && self.equals(metadata.activeHost());
+        } catch (InvalidStateStoreException | IllegalStateException e) {
+            return false; // no metadata now: do not claim the answer is current
+        }
     }
 
     /** The other instances that hold soup state, to ask for their soups. */
@@ -114,6 +139,8 @@ public final class SoupQueries {
                     .toList();
         } catch (InvalidStateStoreException e) {
             throw unavailable(StoreNames.STATE, e);
+        } catch (IllegalStateException e) {
+            throw notRunning(e);
         }
     }
 
@@ -128,11 +155,21 @@ public final class SoupQueries {
 
     private <V> ReadOnlyKeyValueStore<String, V> store(String name) {
         try {
-            return streams.store(StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.keyValueStore()));
+            // Stale stores too: a standby copy answers while the soup's owner is down (marked stale).
+            return streams.store(StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.<String, V>keyValueStore())
+                    .enableStaleStores());
         } catch (InvalidStateStoreException e) {
             // also StreamsNotStartedException: the process is up but streams are still starting
             throw unavailable(name, e);
+        } catch (IllegalStateException e) {
+            throw notRunning(e);
         }
+    }
+
+    /** Kafka Streams refuses queries outside RUNNING and REBALANCING (stopping, or a failed thread). */
+    private QueryUnavailableException notRunning(IllegalStateException e) {
+        return new QueryUnavailableException("the souper is not serving queries right now (souper streams "
+                + streams.state() + ": " + e.getMessage() + ")");
     }
 
     private QueryUnavailableException unavailable(String store, InvalidStateStoreException e) {

@@ -29,7 +29,7 @@ final class SoupStreamsMetrics {
 
     /** Every reason code the souper dead-letters with. */
     static final List<String> DEAD_LETTER_REASONS = List.of(DeadLetters.DESERIALIZATION_FAILED,
-            DeadLetters.INVALID_EVENT, DeadLetters.UNKNOWN_SOUP, DeadLetters.DEFINITION_CONFLICT);
+            DeadLetters.INVALID_EVENT, DeadLetters.UNKNOWN_SOUP, DeadLetters.DEFINITION_CONFLICT, DeadLetters.REPEATED_CRASH);
 
     private record SoupGauges(double heldOut, double test, int ingredients, long inFlightSinceMillis) {
     }

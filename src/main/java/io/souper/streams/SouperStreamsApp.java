@@ -49,17 +49,40 @@ public final class SouperStreamsApp implements AutoCloseable {
         StreamsBuilder builder = new StreamsBuilder();
         SouperTopology.build(builder, topics, settings, metrics.registry());
         Properties config = SouperStreamsConfig.create(clients, applicationId, stateDir,
-                self.host() + ":" + self.port(), threads);
+                self.host() + ":" + self.port(), threads, settings);
         KafkaStreams streams = new KafkaStreams(builder.build(), config);
-        streams.setUncaughtExceptionHandler(error -> {
-            LOG.error("stream thread failed; replacing it", error);
-            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-        });
+        streams.setUncaughtExceptionHandler(SouperStreamsApp::onThreadFailure);
         streams.setStateListener((now, before) -> LOG.info("souper streams {} -> {}", before, now));
         metrics.bind(streams);
         SoupQueries queries = new SoupQueries(streams, self);
         streams.start();
         return new SouperStreamsApp(streams, queries);
+    }
+
+    /**
+     * A failed stream thread: one line that says what failed and what happens next. The thread is
+     * replaced (exactly-once makes the retry safe; a record that fails again and again is skipped as
+     * REPEATED_CRASH by the processor), except after an error of the JVM itself (out of memory...), after which
+     * nothing in this process can be trusted: the souper stops and /health/live says so, so the process
+     * is restarted; the record it was on counts as one failed attempt.
+     */
+    static StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse onThreadFailure(Throwable error) {
+        Throwable cause = error;
+        while (cause instanceof org.apache.kafka.streams.errors.StreamsException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        if (cause instanceof VirtualMachineError) {
+            LOG.error("souper streams stopping: fatal {} in a stream thread; restart the process", cause.toString());
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        }
+        io.souper.kafka.Faults.Fault fault = io.souper.kafka.Faults.classify(cause);
+        if (fault == io.souper.kafka.Faults.Fault.WORLD) {
+            // an outage: the record is read again once the world answers; no stack trace to wade through
+            LOG.error("souper stream thread failed on an outage, replacing it: {}", cause.toString());
+        } else {
+            LOG.error("souper stream thread failed ({}), replacing it: {}", fault, cause.toString(), error);
+        }
+        return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     }
 
     public KafkaStreams streams() {

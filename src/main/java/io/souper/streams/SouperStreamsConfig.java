@@ -38,6 +38,12 @@ public final class SouperStreamsConfig {
      */
     public static Properties create(KafkaClientConfigs clients, String applicationId, Path stateDir,
                                     String applicationServer, int threads) {
+        return create(clients, applicationId, stateDir, applicationServer, threads, SouperStreamsSettings.defaults());
+    }
+
+    /** As above, with the instance id and standby replicas of {@code settings}. */
+    public static Properties create(KafkaClientConfigs clients, String applicationId, Path stateDir,
+                                    String applicationServer, int threads, SouperStreamsSettings settings) {
         Properties p = new Properties();
         p.putAll(clients.common());
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
@@ -64,13 +70,24 @@ public final class SouperStreamsConfig {
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
         // Static membership: an instance killed and restarted within the session timeout rejoins under
         // the same id and gets its own tasks back at once, with no rebalance of the other instances.
-        // Kafka Streams suffixes the id per stream thread.
-        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), InstanceId.of(stateDir));
+        // Kafka Streams suffixes the id per stream thread. Given (--instance-id), or kept in the state directory.
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG),
+                InstanceId.of(settings.instanceId(), stateDir));
+        // Warm copies of each task's stores on other instances: they answer queries (marked stale) while
+        // the owner is down, and the instance that takes the task over restores only the tail.
+        p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, settings.standbyReplicas());
         // Soups wait on evaluations that take seconds; short commits keep decisions flowing.
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
+        // One produce request in flight at a time. With transactions v2 (Kafka 4.x brokers) every commit
+        // bumps the producer epoch, so each transaction's sequences restart at 0, and the broker rejects a
+        // batch with sequence > 0 that arrives while the first is still being verified with the transaction
+        // coordinator (KAFKA-18202, a retriable OUT_OF_ORDER_SEQUENCE_NUMBER): with 5 in flight, the commit's
+        // flush waited for those retries (retry.backoff.ms, 100 ms and up), measured at ~250 ms per commit
+        // (bench/souper). One request carries a batch for every partition, so little is lost.
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION), 1);
         if (applicationServer != null) {
             p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, applicationServer);
         }

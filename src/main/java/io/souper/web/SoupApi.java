@@ -15,14 +15,20 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The souper's query API: {@code GET /soups}, {@code GET /soups/{id}} and
  * {@code GET /soups/{id}/decisions}, as JSON (docs/api.md). A soup held by another souper
  * instance is fetched from it with {@code ?local=true} (answer from your own stores only),
  * found through Kafka Streams' {@code application.server} metadata, so any instance answers
- * for every soup. 503 when the answer cannot be given now: streams starting or rebalancing,
+ * for every soup; while a soup's owner is down, an instance with a standby copy answers from it,
+ * marked {@code "stale": true}. 503 when the answer cannot be given now: streams starting or rebalancing,
  * an instance unreachable.
  */
 public final class SoupApi {
@@ -67,31 +73,81 @@ public final class SoupApi {
         }
     }
 
+    /**
+     * Every soup once: this instance's and every other's, where a soup's owner answers it is the owner's
+     * answer, and a standby copy ({@code "stale": true}) fills in for an owner that is down. An instance
+     * that does not answer is skipped while another holds its soups; 503 only when no one answers for it.
+     */
     private ArrayNode soups(boolean localOnly) {
-        ArrayNode all = Json.MAPPER.createArrayNode();
-        queries.localSoups().forEach(view -> all.add(SoupJson.summary(view)));
+        Map<String, JsonNode> byId = new LinkedHashMap<>();
+        queries.localSoups().forEach(view -> keepFreshest(byId, SoupJson.summary(view)));
         if (!localOnly) {
+            QueryUnavailableException unanswered = null;
             for (HostInfo other : queries.otherInstances()) {
-                remote(other, "/soups?local=true").ifPresent(node -> node.forEach(all::add));
+                try {
+                    remote(other, "/soups?local=true").ifPresent(node -> node.forEach(n -> keepFreshest(byId, n)));
+                } catch (QueryUnavailableException e) {
+                    unanswered = e;
+                }
+            }
+            // an instance down: its soups are here only if standby copies of them are; stale ones say so
+            if (unanswered != null && byId.values().stream().noneMatch(n -> n.path("stale").asBoolean())) {
+                throw unanswered;
             }
         }
+        ArrayNode all = Json.MAPPER.createArrayNode();
+        byId.values().forEach(all::add);
         return all;
     }
 
+    private static void keepFreshest(Map<String, JsonNode> byId, JsonNode soup) {
+        byId.merge(soup.path("soupId").asText(), soup,
+                (kept, other) -> kept.path("stale").asBoolean() && !other.path("stale").asBoolean() ? other : kept);
+    }
+
     private Optional<JsonNode> soup(String soupId, boolean localOnly) {
-        HostInfo owner = localOnly ? queries.self() : queries.owner(soupId);
-        if (!owner.equals(queries.self())) {
-            return remote(owner, "/soups/" + PathSegments.encode(soupId) + "?local=true");
+        if (localOnly) {
+            return queries.localSoup(soupId).map(SoupJson::detail);
         }
-        return queries.localSoup(soupId).map(SoupJson::detail);
+        return fromOwnerOrStandby(queries.placement(soupId), "/soups/" + PathSegments.encode(soupId),
+                () -> queries.localSoup(soupId).map(SoupJson::detail));
     }
 
     private Optional<JsonNode> decisions(String soupId, boolean localOnly) {
-        HostInfo owner = localOnly ? queries.self() : queries.owner(soupId);
-        if (!owner.equals(queries.self())) {
-            return remote(owner, "/soups/" + PathSegments.encode(soupId) + "/decisions?local=true");
+        if (localOnly) {
+            return queries.localDecisions(soupId).map(SoupJson::decisions);
         }
-        return queries.localDecisions(soupId).map(SoupJson::decisions);
+        return fromOwnerOrStandby(queries.placement(soupId), "/soups/" + PathSegments.encode(soupId) + "/decisions",
+                () -> queries.localDecisions(soupId).map(SoupJson::decisions));
+    }
+
+    /**
+     * The owner's answer; when the owner cannot be reached (killed, not yet replaced in the group), a
+     * standby copy's, this instance's first. 503 with the owner's failure when no one answers.
+     */
+    private Optional<JsonNode> fromOwnerOrStandby(SoupQueries.Placement placement, String path,
+                                                  Supplier<Optional<JsonNode>> local) {
+        List<HostInfo> order = new ArrayList<>();
+        order.add(placement.active());
+        if (placement.standbys().contains(queries.self())) {
+            order.add(queries.self());
+        }
+        placement.standbys().stream().filter(h -> !h.equals(queries.self())).forEach(order::add);
+        QueryUnavailableException first = null;
+        for (HostInfo host : order) {
+            try {
+                Optional<JsonNode> answer = host.equals(queries.self()) ? local.get() : remote(host, path + "?local=true");
+                if (answer.isPresent() || host.equals(placement.active())) {
+                    return answer;
+                }
+            } catch (QueryUnavailableException e) {
+                first = first == null ? e : first;
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+        return Optional.empty();
     }
 
     /** Another instance's answer; empty on its 404. */

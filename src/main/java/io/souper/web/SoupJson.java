@@ -23,6 +23,8 @@ final class SoupJson {
         SoupState state = view.state();
         ObjectNode node = NODES.objectNode();
         node.put("soupId", view.soupId());
+        // true: read from a standby copy while the soup's owner is away; it may lag by a few commits
+        node.put("stale", view.stale());
         node.put("policy", state.policy().name());
         node.put("acceptRule", state.acceptance().name());
         node.put("version", state.version());

@@ -21,10 +21,24 @@ final class RunningSouper implements AutoCloseable {
 
     RunningSouper(KafkaClientConfigs clients, SouperTopics topics, String applicationId, Path state)
             throws InterruptedException {
-        app = SouperStreamsApp.start(clients, topics, applicationId, state, 1, SouperStreamsSettings.defaults(),
+        this(clients, topics, applicationId, state, SouperStreamsSettings.defaults());
+    }
+
+    RunningSouper(KafkaClientConfigs clients, SouperTopics topics, String applicationId, Path state,
+                  SouperStreamsSettings settings) throws InterruptedException {
+        app = SouperStreamsApp.start(clients, topics, applicationId, state, 1, settings,
                 metrics, new HostInfo("localhost", endpoint.port()));
         new SoupApi(app.queries()).register(endpoint);
         app.awaitRunning(Duration.ofSeconds(60));
+    }
+
+    /** Where the API answers. */
+    String url() {
+        return endpoint.url();
+    }
+
+    SouperStreamsApp app() {
+        return app;
     }
 
     /** Waits until the soup has taken all {@code checkpoints} and has nothing in flight. */

@@ -22,8 +22,14 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.processor.TaskId;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
 import java.time.Duration;
 import java.util.UUID;
 
@@ -43,9 +49,17 @@ class SoupProcessorTest {
     private SoupProcessor processor;
     private long offset;
 
+    /** The task's state directory as Kafka Streams lays it out: {@code <state.dir>/<application id>/<task>}. */
+    @TempDir
+    Path stateDir;
+
     @BeforeEach
-    void init() {
-        context = new MockProcessorContext<>();
+    void init() throws Exception {
+        Properties config = new Properties();
+        config.put(StreamsConfig.APPLICATION_ID_CONFIG, "souper-test");
+        config.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        Path taskDir = Files.createDirectories(stateDir.resolve("souper-test").resolve("0_0"));
+        context = new MockProcessorContext<>(config, new TaskId(0, 0), taskDir.toFile());
         // the mock context names every store's changelog "changelog": one registry scope per store
         store(StoreNames.DEFINITIONS, storeSerde(SoupDefinition.class));
         store(StoreNames.STATE, Serdes.ByteArray());
@@ -53,9 +67,68 @@ class SoupProcessorTest {
         store(StoreNames.DECISIONS, storeSerde(SoupDecision.class));
         store(StoreNames.WAITING, storeSerde(WaitingResult.class));
         store(StoreNames.WAITING_COUNTS, Serdes.Integer());
+        restart();
+    }
+
+    /** A new processor on the same stores and state directory: a replaced stream thread or a restarted process. */
+    private void restart() {
         processor = new SoupProcessor(new SouperTopics(registry.client()), new SouperStreamsSettings(Duration.ofMinutes(1), 10, Duration.ofSeconds(5)),
                 new SoupStreamsMetrics(meters));
         processor.init(context);
+        context.resetForwards();
+    }
+
+    @Test
+    void aRecordThatFailsTheSouperThreeTimesIsSkippedAsPoisonEvenAcrossRestarts() {
+        pipe(TopicNames.DEFINITIONS, "s", definitionBytes("s"), 1);
+        pipe(TopicNames.DEFINITIONS, "t", definitionBytes("t"), 1);
+        KeyValueStore<String, byte[]> states = context.getStateStore(StoreNames.STATE);
+        states.put("s", "{\"format\": 99}".getBytes(StandardCharsets.UTF_8)); // a state the core cannot read: a bug
+        byte[] result = resultBytes("s", "c1", 800);
+        for (int attempt = 1; attempt <= SouperStreamsSettings.DEFAULT_POISON_ATTEMPTS; attempt++) {
+            restart();
+            context.setRecordMetadata(TopicNames.EVALUATIONS, 0, 41);
+            assertThatThrownBy(() -> processor.process(new Record<>("s", result, 2))).as("attempt %d", attempt)
+                    .satisfies(e -> assertThat(Faults.classify(e)).isEqualTo(Faults.Fault.BUG));
+            assertThat(context.forwarded()).isEmpty();
+        }
+        restart();
+        context.setRecordMetadata(TopicNames.EVALUATIONS, 0, 41);
+        processor.process(new Record<>("s", result, 2));
+        assertThat(context.forwarded()).singleElement().satisfies(f -> {
+            DeadLetter letter = (DeadLetter) f.record().value();
+            assertThat(letter.getReasonCode()).isEqualTo(DeadLetters.REPEATED_CRASH);
+            assertThat(letter.getOffset()).isEqualTo(41);
+            assertThat(letter.getMessage()).contains("failed 3 times");
+            assertThat(f.record().key()).isEqualTo("s");
+        });
+        assertThat(meters.counter(MetricNames.DEAD_LETTERS, "reason", DeadLetters.REPEATED_CRASH).count()).isEqualTo(1);
+        assertThat(stateDir.resolve("souper-test").resolve(PoisonAttempts.FILE_PREFIX + "0_0"))
+                .as("the count goes once the record is skipped").doesNotExist();
+
+        context.resetForwards();
+        pipe(TopicNames.EVALUATIONS, "t", resultBytes("t", "c1", 800), 3);
+        assertThat(context.forwarded()).extracting(f -> f.record().value().getClass().getSimpleName())
+                .as("the next soup's result is applied").containsExactly("SoupDecision", "SoupUpdated");
+    }
+
+    @Test
+    void anOutageIsNeverCountedAsPoisonHoweverOftenTheRecordIsRetried() {
+        pipe(TopicNames.DEFINITIONS, "s", definitionBytes("s"), 1);
+        byte[] result = resultBytes("s", "c1", 800);
+        registry.down();
+        for (int attempt = 1; attempt <= SouperStreamsSettings.DEFAULT_POISON_ATTEMPTS + 2; attempt++) {
+            restart();
+            context.setRecordMetadata(TopicNames.EVALUATIONS, 0, 41);
+            assertThatThrownBy(() -> processor.process(new Record<>("s", result, 2)))
+                    .satisfies(e -> assertThat(Faults.classify(e)).isEqualTo(Faults.Fault.WORLD));
+        }
+        registry.up();
+        restart();
+        context.setRecordMetadata(TopicNames.EVALUATIONS, 0, 41);
+        processor.process(new Record<>("s", result, 2));
+        assertThat(context.forwarded()).extracting(f -> f.record().value().getClass().getSimpleName())
+                .containsExactly("SoupDecision", "SoupUpdated");
     }
 
     @Test

@@ -56,6 +56,27 @@ class SoupApiTest {
         }
     }
 
+    @Test
+    void aStoppedSouperAnswers503NotA500() throws Exception {
+        Properties config = new Properties();
+        config.put(StreamsConfig.APPLICATION_ID_CONFIG, "soup-api-stopped");
+        config.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:1");
+        config.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.stream("anything");
+        try (KafkaStreams stopped = new KafkaStreams(builder.build(), config);
+             SouperMetrics metrics = new SouperMetrics("test");
+             HttpEndpoint endpoint = new HttpEndpoint("localhost", 0, metrics).start()) {
+            stopped.close(); // NOT_RUNNING: what a souper shutting down, or one whose threads all died, is in
+            new SoupApi(new SoupQueries(stopped, new HostInfo("localhost", endpoint.port()))).register(endpoint);
+            for (String path : List.of("/soups", "/soups/a", "/soups/a/decisions")) {
+                HttpResponse<String> response = get(endpoint.url() + path);
+                assertThat(response.statusCode()).as(path).isEqualTo(503);
+                assertThat(response.body()).as(path).contains("NOT_RUNNING");
+            }
+        }
+    }
+
     /** The API is a double here (answers in sequence); the client's waiting is under test. */
     @Test
     void awaitSettledWaitsThroughStartingAndUnknownSoupsUntilEveryCheckpointIsDecided() throws Exception {
