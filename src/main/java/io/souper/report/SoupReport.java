@@ -87,11 +87,15 @@ public record SoupReport(String title, List<String> setup, List<ModelScore> mode
             Files.createDirectories(directory);
             Files.writeString(directory.resolve(MARKDOWN_FILE), markdown(), StandardCharsets.UTF_8);
             Files.writeString(directory.resolve(JSON_FILE), json(), StandardCharsets.UTF_8);
-            Files.writeString(directory.resolve(SVG_FILE), new Figure1Svg(this, Figure1Svg.XAxis.TEST).render(),
-                    StandardCharsets.UTF_8);
+            Files.writeString(directory.resolve(SVG_FILE), figure(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the report into " + directory, e);
         }
+    }
+
+    /** The figure-1 chart (figure1.svg): test accuracy against the mean over the shifts. */
+    public String figure() {
+        return new Figure1Svg(this, Figure1Svg.XAxis.TEST).render();
     }
 
     public String markdown() {

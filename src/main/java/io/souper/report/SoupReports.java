@@ -17,6 +17,9 @@ import java.util.function.Consumer;
  */
 public final class SoupReports {
 
+    /** How long a caller waits for the evaluator's answers by default (ISO-8601). */
+    public static final String DEFAULT_TIMEOUT = "PT10M";
+
     private SoupReports() {
     }
 
