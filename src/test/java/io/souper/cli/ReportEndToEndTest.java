@@ -103,6 +103,7 @@ class ReportEndToEndTest {
                 assertThat(out.resolve("report.md")).exists();
                 assertThat(Files.readString(out.resolve("figure1.svg"))).startsWith("<svg").contains("greedy-sorted");
                 JsonNode json = Json.MAPPER.readTree(Files.readString(out.resolve("report.json")));
+                System.out.println("report.json of the end-to-end run:\n" + Files.readString(out.resolve("report.json")));
 
                 // every checkpoint alone: as the evaluator scored it for the souper (a different path, same numbers)
                 Map<String, EvaluationResult> scored = TopicReader.readAll(clients, topics.evaluations).stream()
