@@ -81,7 +81,7 @@ public final class ReportAnswers {
                         continue;
                     }
                     if (r.getError() != null) {
-                        throw new IllegalStateException("the evaluator could not score " + describe(wanted.get(
+                        throw new PartFailedException("the evaluator could not score " + describe(wanted.get(
                                 r.getSubjectId())) + ": " + r.getError().getCode() + " " + r.getError().getMessage());
                     }
                     answers.put(r.getSubjectId(), r);
@@ -137,6 +137,13 @@ public final class ReportAnswers {
             case ENSEMBLE -> "the ensemble of " + r.getIngredients().size();
             default -> r.getRequestId();
         };
+    }
+
+    /** The evaluator answered a part with an error: the message names the part, the code and the reason. */
+    public static final class PartFailedException extends IllegalStateException {
+        public PartFailedException(String message) {
+            super(message);
+        }
     }
 
     /** The evaluator did not answer in time; the parts stay asked, so asking again later picks them up. */

@@ -72,7 +72,7 @@ public final class SoupReportApi implements HttpHandler {
             // no such soup, or nothing scored yet: there is no report to make
             HttpEndpoint.respond(exchange, 404, "application/json", HttpEndpoint.error(e.getMessage()));
             return;
-        } catch (IllegalStateException e) {
+        } catch (ReportAnswers.PartFailedException e) {
             // the evaluator answered a part with an error: it says which and why
             HttpEndpoint.respond(exchange, 502, "application/json", HttpEndpoint.error(e.getMessage()));
             return;
