@@ -107,10 +107,16 @@ public record ReportPlan(String soupId, List<IngredientRef> checkpoints, GreedyS
                     c.getCheckpointId(), List.of(c), now));
         }
         out.add(request(reportId, reportId + "/uniform", ReportPart.UNIFORM_SOUP, "all", checkpoints, now));
-        out.add(request(reportId, reportId + "/greedy/" + greedy.soupId(), ReportPart.GREEDY_SOUP, greedy.soupId(),
-                greedy.ingredients(), now));
-        other.ifPresent(o -> out.add(request(reportId, reportId + "/greedy/" + o.soupId(), ReportPart.GREEDY_SOUP,
-                o.soupId(), o.ingredients(), now)));
+        // a weight average is the same model whatever it is called: a greedy soup that kept every checkpoint
+        // is the uniform soup, and two greedy soups of one set are one model, so each set is scored once
+        Set<Set<String>> averaged = new HashSet<>();
+        averaged.add(Set.copyOf(checkpointIds()));
+        for (GreedySoup soup : other.map(o -> List.of(greedy, o)).orElse(List.of(greedy))) {
+            if (averaged.add(Set.copyOf(soup.ids()))) {
+                out.add(request(reportId, reportId + "/greedy/" + soup.soupId(), ReportPart.GREEDY_SOUP,
+                        soup.soupId(), soup.ingredients(), now));
+            }
+        }
         out.add(request(reportId, reportId + "/ensemble", ReportPart.ENSEMBLE, "all", checkpoints, now));
         return out;
     }

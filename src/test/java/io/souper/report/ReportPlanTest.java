@@ -45,6 +45,21 @@ class ReportPlanTest {
     }
 
     @Test
+    void aSetOfWeightsIsAveragedOnceWhateverSoupsItIs() {
+        ReportPlan plan = new ReportPlan("s", List.of(ref("a"), ref("b")),
+                new ReportPlan.GreedySoup("s", SoupPolicy.SORTED, List.of(ref("b"), ref("a"))),
+                Optional.of(new ReportPlan.GreedySoup("t", SoupPolicy.ONLINE, List.of(ref("a"), ref("b")))));
+        assertThat(plan.requests(Instant.EPOCH)).extracting(ReportRequest::getPart).containsExactly(
+                ReportPart.CHECKPOINT, ReportPart.CHECKPOINT, ReportPart.UNIFORM_SOUP, ReportPart.ENSEMBLE);
+        List<ReportRequest> parts = plan.requests(Instant.EPOCH);
+        List<EvaluationResult> answers = List.of(answer(parts.get(0), 0), answer(parts.get(1), 0, 1),
+                answer(parts.get(2), 0, 1, 2), answer(parts.get(3), 3));
+        SoupReport report = plan.report(ReportScores.of(answers), "t", List.of());
+        assertThat(report.greedy().score().heldout()).isEqualTo(report.uniform().score().heldout()).isEqualTo(37.5);
+        assertThat(report.otherGreedy().orElseThrow().method()).isEqualTo(SoupScore.Method.GREEDY_ONLINE);
+    }
+
+    @Test
     void theSameReportHasTheSameIdsAndAChangedSoupNewOnes() {
         ReportPlan plan = plan(List.of("a", "b"), List.of("a"));
         assertThat(plan(List.of("a", "b"), List.of("a")).reportId()).isEqualTo(plan.reportId());
