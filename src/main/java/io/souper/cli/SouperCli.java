@@ -22,6 +22,7 @@ import java.util.Set;
                 SoupCommand.class,
                 PublishCheckpointCommand.class,
                 TailCommand.class,
+                ReportCommand.class,
                 StreamsCommand.class,
                 EvaluatorCommand.class,
         })

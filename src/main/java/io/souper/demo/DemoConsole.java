@@ -3,6 +3,8 @@ package io.souper.demo;
 import io.souper.events.DecisionKind;
 import io.souper.events.EvaluationResult;
 import io.souper.events.SoupDecision;
+import io.souper.events.SoupIngredient;
+import io.souper.events.SoupUpdated;
 import io.souper.events.SplitMetrics;
 import io.souper.events.SubjectKind;
 import io.souper.kafka.KafkaClientConfigs;
@@ -25,8 +27,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * What the user sees while the demo runs: every checkpoint score and every soup decision
- * as one line, as they arrive on Kafka, with a bar of how far scoring has come. Reads the
- * topics like any other subscriber (from their end when it starts).
+ * as one line, as they arrive on Kafka, with a bar of how far scoring has come, and one line
+ * per new soup version (souper.updates), the only place a version number is shown: the souper
+ * publishes a version only when the soup's ingredients change. Reads the topics like any other
+ * subscriber (from their end when it starts).
  */
 final class DemoConsole implements AutoCloseable {
 
@@ -47,7 +51,7 @@ final class DemoConsole implements AutoCloseable {
         KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
         List<TopicPartition> partitions = new ArrayList<>();
-        for (String topic : List.of(topics.evaluations.name(), topics.decisions.name())) {
+        for (String topic : List.of(topics.evaluations.name(), topics.decisions.name(), topics.updates.name())) {
             consumer.partitionsFor(topic, Duration.ofSeconds(30))
                     .forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
         }
@@ -79,6 +83,11 @@ final class DemoConsole implements AutoCloseable {
             out.println(decisions.line(d));
             return;
         }
+        if (record.topic().equals(topics.updates.name())) {
+            out.println(decisions.published(topics.updates.valueSerde().deserializer().deserialize(record.topic(),
+                    record.value())));
+            return;
+        }
         EvaluationResult r = topics.evaluations.valueSerde().deserializer().deserialize(record.topic(), record.value());
         if (r.getSubjectKind() == SubjectKind.CHECKPOINT && r.getSoupId().equals(DemoSoups.SORTED)) {
             scored.add(r.getSubjectId());
@@ -90,13 +99,14 @@ final class DemoConsole implements AutoCloseable {
     /**
      * Turns decisions into sentences a first-time reader can follow: what happened to the
      * checkpoint, its held-out score against the soup's, and the soup's size afterwards. Keeps,
-     * per soup, the size and version last seen (a FAILED or REBUILT decision does not say them) and
-     * which checkpoints were judged already (a second verdict is a replay after a better checkpoint
-     * arrived). The version is shown only when it changed, i.e. when the soup did.
+     * per soup, the size last seen (a FAILED or REBUILT decision does not say it) and which
+     * checkpoints were judged already (a second verdict is a replay after a better checkpoint
+     * arrived). Decision lines carry no version: a sorted soup's replay decides several
+     * checkpoints before the replayed soup is published, so a version attached to a decision
+     * would seem to change on a rejection. Versions are shown by {@link #published} alone.
      */
     static final class DecisionLines {
         private final Map<String, Integer> sizes = new HashMap<>();
-        private final Map<String, Long> versions = new HashMap<>();
         private final Map<String, Set<String>> judged = new HashMap<>();
 
         synchronized String line(SoupDecision d) {
@@ -148,11 +158,15 @@ final class DemoConsole implements AutoCloseable {
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-6s   %-10s %s", soupId
                     .replace("demo-", ""), checkpoint, what));
             line.append(size == null ? "" : "; soup of " + size);
-            Long last = versions.put(soupId, d.getSoupVersion());
-            if (last == null ? d.getSoupVersion() > 0 : last != d.getSoupVersion()) {
-                line.append(", now version ").append(d.getSoupVersion());
-            }
             return line.toString();
+        }
+
+        /** A new published version: the soup changed. */
+        String published(SoupUpdated u) {
+            List<String> ids = u.getIngredients().stream().map(SoupIngredient::getCheckpointId).toList();
+            return String.format(Locale.ROOT, "  %-6s   soup is now version %d: %s (%d), held-out %s", u.getSoupId()
+                    .replace("demo-", ""), u.getVersion(), String.join(" + ", ids), ids.size(),
+                    u.getHeldOut() == null ? "-" : Progress.pct(u.getHeldOut().getAccuracy()));
         }
 
         private static String orDash(String v) {

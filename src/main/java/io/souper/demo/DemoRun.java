@@ -2,16 +2,16 @@ package io.souper.demo;
 
 import io.souper.data.PixelNormalisation;
 import io.souper.events.CheckpointReady;
-import io.souper.events.EvaluationRequest;
-import io.souper.events.EvaluationResult;
 import io.souper.events.IngredientRef;
 import io.souper.events.SoupDefinition;
-import io.souper.events.SoupUpdated;
-import io.souper.events.SubjectKind;
 import io.souper.kafka.EventPublisher;
 import io.souper.kafka.KafkaClientConfigs;
 import io.souper.kafka.SouperTopics;
-import io.souper.kafka.TopicReader;
+import io.souper.report.ReportAnswers;
+import io.souper.report.ReportPlan;
+import io.souper.report.ReportScores;
+import io.souper.report.SoupHistory;
+import io.souper.report.SoupReport;
 import io.souper.web.SoupApiClient;
 
 import java.io.IOException;
@@ -62,7 +62,7 @@ public final class DemoRun {
         this.out = out;
     }
 
-    public DemoReport run() throws Exception {
+    public SoupReport run() throws Exception {
         long started = System.nanoTime();
         DemoRecipe recipe = options.recipe();
         Path dataDir = options.dataDir().toAbsolutePath();
@@ -115,15 +115,14 @@ public final class DemoRun {
                 for (String soup : DemoSoups.SOUPED) {
                     api.awaitSettled(soup, k, options.settleTimeout());
                 }
-                scoreBaselines(clients, topics, runs);
             }
-            DemoReport report = report(clients, topics, runs, recipe, splits, seconds(started),
-                    trainingNanos / 1e9, seconds(soupingStart), souper.device());
+            SoupReport report = report(clients, topics, runs, recipe, splits, started, trainingNanos / 1e9,
+                    soupingStart, souper.device());
             report.writeTo(demoDir);
             out.println();
             out.println(report.markdown());
-            out.println("report: " + demoDir.resolve(DemoReport.MARKDOWN_FILE) + ", "
-                    + demoDir.resolve(DemoReport.JSON_FILE) + ", " + demoDir.resolve(DemoReport.SVG_FILE));
+            out.println("report: " + demoDir.resolve(SoupReport.MARKDOWN_FILE) + ", "
+                    + demoDir.resolve(SoupReport.JSON_FILE) + ", " + demoDir.resolve(SoupReport.SVG_FILE));
             out.printf(Locale.ROOT, "demo finished in %.0f s%n", seconds(started));
             return report;
         }
@@ -154,113 +153,29 @@ public final class DemoRun {
         Files.writeString(marker, run.sha256());
     }
 
-    // ---- baselines: asked of the evaluator like any candidate ----
+    // ---- the report: asked of the evaluator as report requests, like `souper report` ----
 
-    private void scoreBaselines(KafkaClientConfigs clients, SouperTopics topics, List<RunResult> runs) throws Exception {
-        Map<String, RunResult> byId = new LinkedHashMap<>();
-        runs.forEach(r -> byId.put(r.runId(), r));
-        List<String> all = new ArrayList<>(byId.keySet());
-        Map<String, EvaluationRequest> wanted = new LinkedHashMap<>();
-        add(wanted, SubjectKind.CANDIDATE, all, byId);
-        add(wanted, SubjectKind.ENSEMBLE, all, byId);
-        for (SoupUpdated soup : finalSoups(clients, topics).values()) {
-            List<String> ids = soup.getIngredients().stream().map(i -> i.getCheckpointId()).toList();
-            if (ids.size() > 1) {
-                add(wanted, SubjectKind.CANDIDATE, ids, byId);
-            }
-        }
-        Set<String> have = new TreeSet<>();
-        for (var record : TopicReader.readAll(clients, topics.evaluations)) {
-            if (wanted.containsKey(record.value().getSubjectId()) && record.value().getError() == null) {
-                have.add(record.value().getSubjectId());
-            }
-        }
-        for (EvaluationRequest request : wanted.values()) {
-            if (!have.contains(request.getRequestId())) {
-                EventPublisher.publish(clients, topics.candidates, DemoSoups.BASELINES, request);
-            }
-        }
-        out.println("  scoring baselines: uniform soup and ensemble of all " + all.size()
-                + " models, and the final soups on every split");
-        long deadline = System.nanoTime() + options.settleTimeout().toNanos();
-        while (!have.containsAll(wanted.keySet())) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the evaluator did not score the baselines " + wanted.keySet()
-                        + " within " + options.settleTimeout());
-            }
-            Thread.sleep(500);
-            for (var record : TopicReader.readAll(clients, topics.evaluations)) {
-                EvaluationResult r = record.value();
-                if (wanted.containsKey(r.getSubjectId())) {
-                    if (r.getError() != null) {
-                        throw new IllegalStateException("baseline " + r.getSubjectId() + " failed: "
-                                + r.getError().getCode() + " " + r.getError().getMessage());
-                    }
-                    have.add(r.getSubjectId());
-                }
-            }
-        }
-    }
-
-    private static void add(Map<String, EvaluationRequest> wanted, SubjectKind kind, List<String> ids,
-                            Map<String, RunResult> runs) {
-        String id = "baseline-" + kind.name().toLowerCase(Locale.ROOT) + "-" + Integer.toHexString(new TreeSet<>(ids).hashCode());
-        List<IngredientRef> refs = ids.stream().map(runs::get).map(r -> IngredientRef.newBuilder()
-                .setCheckpointId(r.runId()).setUri(r.checkpoint().toUri().toString()).setSha256(r.sha256()).build())
-                .toList();
-        wanted.put(id, EvaluationRequest.newBuilder().setRequestId(id).setSoupId(DemoSoups.BASELINES)
-                .setBaseVersion(0).setKind(kind).setIngredients(refs).setReportSplits(true)
-                .setRequestedAt(Instant.now()).build());
-    }
-
-    private static Map<String, SoupUpdated> finalSoups(KafkaClientConfigs clients, SouperTopics topics) {
-        Map<String, SoupUpdated> latest = new LinkedHashMap<>();
-        for (var record : TopicReader.readAll(clients, topics.updates)) {
-            if (DemoSoups.SOUPED.contains(record.key())) {
-                latest.put(record.key(), record.value());
-            }
-        }
-        return latest;
-    }
-
-    // ---- the report ----
-
-    private static DemoReport report(KafkaClientConfigs clients, SouperTopics topics, List<RunResult> runs,
-                                     DemoRecipe recipe, SplitFiles splits, double totalSeconds, double trainingSeconds,
-                                     double soupingSeconds, String device) {
-        DemoScores scores = DemoScores.of(TopicReader.readAll(clients, topics.evaluations).stream()
-                .map(r -> r.value()).toList());
-        List<String> all = runs.stream().map(RunResult::runId).toList();
-        Function<String, ModelScore> model = id -> scores.checkpoint(id)
-                .orElseThrow(() -> new IllegalStateException("no complete score for checkpoint " + id));
-        List<ModelScore> models = all.stream().map(model).toList();
-        Map<String, SoupUpdated> soups = finalSoups(clients, topics);
-        SoupScore sorted = soupScore(SoupScore.Method.GREEDY_SORTED, soups.get(DemoSoups.SORTED), scores);
-        SoupScore online = soupScore(SoupScore.Method.GREEDY_ONLINE, soups.get(DemoSoups.ONLINE), scores);
-        SoupScore uniform = new SoupScore(SoupScore.Method.UNIFORM_SOUP, all, scores.average(all)
-                .orElseThrow(() -> new IllegalStateException("no score for the uniform soup")), 1);
-        SoupScore ensemble = new SoupScore(SoupScore.Method.ENSEMBLE, all, scores.ensemble(all)
-                .orElseThrow(() -> new IllegalStateException("no score for the ensemble")), all.size());
+    private SoupReport report(KafkaClientConfigs clients, SouperTopics topics, List<RunResult> runs,
+                              DemoRecipe recipe, SplitFiles splits, long started, double trainingSeconds,
+                              long soupingStart, String device) {
+        List<IngredientRef> checkpoints = runs.stream().map(r -> IngredientRef.newBuilder().setCheckpointId(r.runId())
+                .setUri(r.checkpoint().toUri().toString()).setSha256(r.sha256()).build()).toList();
+        ReportPlan plan = new ReportPlan(DemoSoups.SORTED, checkpoints,
+                SoupHistory.read(clients, topics, DemoSoups.SORTED).greedy(),
+                Optional.of(SoupHistory.read(clients, topics, DemoSoups.ONLINE).greedy()));
+        out.println("  scoring the report: every run alone, the uniform soup and the ensemble of all " + runs.size()
+                + ", and both greedy soups, on every split");
+        ReportScores scores = ReportScores.of(ReportAnswers.collect(clients, topics, plan.requests(Instant.now()),
+                options.settleTimeout(), line -> out.println("  report: " + line)));
         List<String> setup = List.of(
                 String.format(Locale.ROOT, "recipe `%s`: %d fine-tunes of the demo CNN (GroupNorm) from one pre-trained start",
-                        recipe.name(), all.size()),
+                        recipe.name(), runs.size()),
                 "splits: held-out " + recipe.splits().heldout() + " images carved from Fashion-MNIST train (never trained on), "
                         + "test " + recipe.splits().test() + ", shifts " + String.join(", ", splits.shiftNames())
                         + " (" + recipe.splits().shiftImages() + " corrupted test images each)",
-                String.format(Locale.ROOT, "time: %.0f s in all; training %.0f s; souping after the last run %.0f s; evaluator on %s",
-                        totalSeconds, trainingSeconds, soupingSeconds, device));
-        return new DemoReport("Souper demo: greedy soups on Fashion-MNIST", setup, models, Optional.empty(),
-                uniform, sorted, Optional.of(online), ensemble);
-    }
-
-    private static SoupScore soupScore(SoupScore.Method method, SoupUpdated soup, DemoScores scores) {
-        if (soup == null) {
-            throw new IllegalStateException("no " + method.label() + " was published");
-        }
-        List<String> ids = soup.getIngredients().stream().map(i -> i.getCheckpointId()).toList();
-        ModelScore score = scores.average(ids).orElseThrow(() -> new IllegalStateException(
-                "no complete score for the " + method.label() + " " + ids));
-        return new SoupScore(method, ids, score, 1);
+                String.format(Locale.ROOT, "time: %.0f s in all; training %.0f s; souping and the report after the last run %.0f s; evaluator on %s",
+                        seconds(started), trainingSeconds, seconds(soupingStart), device));
+        return plan.report(scores, "Souper demo: greedy soups on Fashion-MNIST", setup);
     }
 
     private static Path extractModel(Path demoDir) throws IOException {

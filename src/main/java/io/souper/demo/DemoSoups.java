@@ -12,14 +12,12 @@ import java.util.Map;
 
 /**
  * The demo's soups: the same checkpoints souped by the paper's sorted greedy policy and by
- * the online policy, plus a soup id the baselines (uniform soup, ensemble, final soups on
- * every split) are evaluated under. All three share the architecture and the data.
+ * the online policy, sharing the architecture and the data. The baselines (each run alone,
+ * uniform soup, ensemble) are report requests under the sorted soup, not a soup of their own.
  */
 public final class DemoSoups {
     public static final String SORTED = "demo-sorted";
     public static final String ONLINE = "demo-online";
-    /** Never gets checkpoints: the souper ignores the answers to requests it did not make. */
-    public static final String BASELINES = "demo-baselines";
 
     public static final List<String> SOUPED = List.of(SORTED, ONLINE);
 
@@ -29,8 +27,7 @@ public final class DemoSoups {
     public static List<SoupDefinition> definitions(URI architecture, SplitFiles splits) {
         return List.of(
                 definition(SORTED, SoupPolicy.SORTED, architecture, splits, "paper-exact greedy soup"),
-                definition(ONLINE, SoupPolicy.ONLINE, architecture, splits, "online greedy soup"),
-                definition(BASELINES, SoupPolicy.SORTED, architecture, splits, "demo baselines (no checkpoints)"));
+                definition(ONLINE, SoupPolicy.ONLINE, architecture, splits, "online greedy soup"));
     }
 
     private static SoupDefinition definition(String id, SoupPolicy policy, URI architecture, SplitFiles splits,

@@ -39,6 +39,7 @@ final class EvaluationHandler implements WorkProcessor {
     private final EvaluatorMetrics metrics;
     private final Retry retry;
     private final Map<String, Deserializer<?>> deserializers;
+    private final SouperTopics topics;
 
     EvaluationHandler(EvaluationEngine engine, SoupDefinitions definitions, OutputPublisher publisher,
                       EvaluatorMetrics metrics, SouperTopics topics, Retry retry) {
@@ -47,9 +48,11 @@ final class EvaluationHandler implements WorkProcessor {
         this.publisher = publisher;
         this.metrics = metrics;
         this.retry = retry;
+        this.topics = topics;
         this.deserializers = Map.of(
                 topics.checkpoints.name(), topics.checkpoints.valueSerde().deserializer(),
-                topics.candidates.name(), topics.candidates.valueSerde().deserializer());
+                topics.candidates.name(), topics.candidates.valueSerde().deserializer(),
+                topics.reportRequests.name(), topics.reportRequests.valueSerde().deserializer());
     }
 
     @Override
@@ -94,7 +97,7 @@ final class EvaluationHandler implements WorkProcessor {
             return deadLetterOnly(item, reasonCode, failure.toString());
         }
         metrics.evaluated(subject.kind(), false, 0, 0);
-        return publishFailure(item, subject.failed(failure, engine.device(), 0), failure, reasonCode);
+        return publishFailure(item, subject.answerTopic(topics), subject.failed(failure, engine.device(), 0), failure, reasonCode);
     }
 
     @Override
@@ -117,8 +120,8 @@ final class EvaluationHandler implements WorkProcessor {
             long nanos = System.nanoTime() - start;
             metrics.evaluated(subject.kind(), false, nanos, 0);
             LOG.warn("{} failed: {}", subject, failure);
-            return publishFailure(item, subject.failed(failure, engine.device(), nanos / 1_000_000), failure,
-                    DeadLetters.EVALUATION_FAILED);
+            return publishFailure(item, subject.answerTopic(topics),
+                    subject.failed(failure, engine.device(), nanos / 1_000_000), failure, DeadLetters.EVALUATION_FAILED);
         }
         if (scores.isEmpty()) {
             return false; // stopped while the world was failing: evaluated again after the restart
@@ -127,7 +130,8 @@ final class EvaluationHandler implements WorkProcessor {
         metrics.evaluated(subject.kind(), true, nanos, scores.get().imagesScored());
         LOG.info("{}: held-out {}/{} in {} ms", subject, scores.get().heldOut().correct(),
                 scores.get().heldOut().total(), nanos / 1_000_000);
-        return publisher.publish(subject.scored(scores.get(), engine.device(), nanos / 1_000_000), null, null);
+        return publisher.publish(subject.answerTopic(topics),
+                subject.scored(scores.get(), engine.device(), nanos / 1_000_000), null, null);
     }
 
     /**
@@ -145,14 +149,14 @@ final class EvaluationHandler implements WorkProcessor {
         return EvaluationFailure.of(error);
     }
 
-    private boolean publishFailure(WorkItem item, EvaluationResult result, EvaluationFailure failure,
-                                   String reasonCode) {
+    private boolean publishFailure(WorkItem item, String answerTopic, EvaluationResult result,
+                                   EvaluationFailure failure, String reasonCode) {
         DeadLetter letter = deadLetter(item, reasonCode, failure.toString(), Map.of(
                 "errorCode", failure.code(),
                 "retriable", Boolean.toString(failure.retriable()),
                 "subjectId", result.getSubjectId(),
                 "subjectKind", result.getSubjectKind().name()));
-        boolean delivered = publisher.publish(result, letter, DeadLetters.recordKey(item.key()));
+        boolean delivered = publisher.publish(answerTopic, result, letter, DeadLetters.recordKey(item.key()));
         if (delivered) {
             metrics.deadLettered(reasonCode);
         }

@@ -5,6 +5,7 @@ import io.souper.events.CheckpointReady;
 import io.souper.events.EvaluationRequest;
 import io.souper.events.EvaluationResult;
 import io.souper.events.IngredientRef;
+import io.souper.events.ReportRequest;
 import io.souper.events.SubjectKind;
 import io.souper.scoring.ScoringResult;
 
@@ -52,6 +53,37 @@ final class EvaluationResults {
                 .setIngredients(request.getIngredients())
                 .setError(failure.toEvent())
                 .build();
+    }
+
+    /** A report part's answer: subjectId is the part's request id; the kind says what was scored. */
+    static EvaluationResult scored(ReportRequest request, ScoringResult scores, String device, long durationMs) {
+        return withScores(reportBase(request, device, durationMs), scores)
+                .setArtifactUri(scores.artifact().map(StoredArtifact::uri).orElse(null))
+                .setArtifactSha256(scores.artifact().map(StoredArtifact::sha256).orElse(null))
+                .build();
+    }
+
+    static EvaluationResult failed(ReportRequest request, EvaluationFailure failure, String device, long durationMs) {
+        return reportBase(request, device, durationMs)
+                .setIngredients(request.getIngredients())
+                .setError(failure.toEvent())
+                .build();
+    }
+
+    private static EvaluationResult.Builder reportBase(ReportRequest request, String device, long durationMs) {
+        SubjectKind kind = switch (request.getPart()) {
+            case CHECKPOINT -> SubjectKind.CHECKPOINT;
+            case ENSEMBLE -> SubjectKind.ENSEMBLE;
+            default -> SubjectKind.CANDIDATE;
+        };
+        return EvaluationResult.newBuilder()
+                .setSubjectId(request.getRequestId())
+                .setSoupId(request.getSoupId())
+                .setSubjectKind(kind)
+                .setBaseVersion(null)
+                .setDevice(device)
+                .setDurationMs(durationMs)
+                .setEvaluatedAt(Instant.now());
     }
 
     private static EvaluationResult.Builder checkpointBase(CheckpointReady event, String device, long durationMs) {

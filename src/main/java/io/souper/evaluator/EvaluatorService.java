@@ -142,7 +142,9 @@ public final class EvaluatorService implements AutoCloseable {
         this.device = device;
         this.crashAttempts = settings.crashAttempts();
         String candidates = topics.candidates.name();
-        this.queue = new WorkQueue(topic -> topic.equals(candidates) ? 0 : 1);
+        String reports = topics.reportRequests.name();
+        // the souper's candidates first (a soup waits on each), then checkpoints, then reports (a person waits)
+        this.queue = new WorkQueue(topic -> topic.equals(candidates) ? 0 : topic.equals(reports) ? 2 : 1);
         Map<String, Object> config = clients.consumer(settings.groupId(), clientId);
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, settings.maxPollRecords());
         // Cooperative: a rebalance revokes only the partitions that move, so the others keep their queues.
@@ -152,7 +154,8 @@ public final class EvaluatorService implements AutoCloseable {
         if (metrics != null) {
             metrics.bind(consumer);
         }
-        consumer.subscribe(List.of(topics.candidates.name(), topics.checkpoints.name()), new Listener());
+        consumer.subscribe(List.of(topics.candidates.name(), topics.checkpoints.name(), topics.reportRequests.name()),
+                new Listener());
         this.evaluationThread = new Thread(this::evaluate, clientId + "-evaluation");
         this.pollThread = new Thread(this::poll, clientId + "-poll");
         evaluationThread.start();

@@ -53,11 +53,16 @@ final class OutputPublisher implements AutoCloseable {
      * acknowledgements. False if the service stopped before they were delivered.
      */
     boolean publish(EvaluationResult result, DeadLetter deadLetter, byte[] deadLetterKey) {
+        return publish(evaluationsTopic, result, deadLetter, deadLetterKey);
+    }
+
+    /** The same, with the result on {@code resultsTopic} (souper.report-results for report parts). */
+    boolean publish(String resultsTopic, EvaluationResult result, DeadLetter deadLetter, byte[] deadLetterKey) {
         return retry.call("publishing the evaluator's output", () -> {
             List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(2);
             if (result != null) {
-                records.add(new ProducerRecord<>(evaluationsTopic, result.getSoupId().getBytes(StandardCharsets.UTF_8),
-                        results.serialize(evaluationsTopic, result)));
+                records.add(new ProducerRecord<>(resultsTopic, result.getSoupId().getBytes(StandardCharsets.UTF_8),
+                        results.serialize(resultsTopic, result)));
             }
             if (deadLetter != null) {
                 records.add(new ProducerRecord<>(deadLetterTopic, deadLetterKey,

@@ -4,6 +4,7 @@ import io.souper.errors.SouperException;
 import io.souper.events.CheckpointReady;
 import io.souper.events.EvaluationRequest;
 import io.souper.events.IngredientRef;
+import io.souper.events.ReportRequest;
 import io.souper.events.SoupDefinition;
 import io.souper.events.SplitMetrics;
 import io.souper.scoring.CheckpointRef;
@@ -57,23 +58,55 @@ final class ScoringEvents {
             default -> throw invalid(request, "has kind " + request.getKind()
                     + "; the evaluator scores CANDIDATE (weight average) and ENSEMBLE (logit mean) requests");
         };
-        List<IngredientRef> refs = request.getIngredients();
+        List<CheckpointRef> ingredients = ingredients("request " + request.getRequestId(), request.getIngredients());
+        return new ScoringRequest(request.getRequestId(), what, soupData(soup), ingredients,
+                request.getReportSplits() ? ScoringRequest.Splits.ALL : ScoringRequest.Splits.HELD_OUT);
+    }
+
+    /**
+     * One part of a report, always on every split: a checkpoint alone, a weight average (uniform or
+     * greedy soup; of a single checkpoint, that checkpoint alone, so no artifact is written for it), or
+     * a logit ensemble.
+     */
+    static ScoringRequest request(ReportRequest request, SoupDefinition soup) {
+        String subject = "report part " + request.getRequestId();
+        List<CheckpointRef> ingredients = ingredients(subject, request.getIngredients());
+        ScoringRequest.What what = switch (request.getPart()) {
+            case CHECKPOINT -> {
+                if (ingredients.size() != 1) {
+                    throw new SouperException(EvaluatorErrorCode.INVALID_EVENT, subject + " asks for one checkpoint "
+                            + "alone but names " + ingredients.size());
+                }
+                yield ScoringRequest.What.CHECKPOINT;
+            }
+            case UNIFORM_SOUP, GREEDY_SOUP -> ingredients.size() == 1
+                    ? ScoringRequest.What.CHECKPOINT : ScoringRequest.What.UNIFORM_AVERAGE;
+            case ENSEMBLE -> ScoringRequest.What.ENSEMBLE;
+            default -> throw new SouperException(EvaluatorErrorCode.INVALID_EVENT, subject + " has part "
+                    + request.getPart() + "; the evaluator answers CHECKPOINT, UNIFORM_SOUP, GREEDY_SOUP and ENSEMBLE");
+        };
+        return new ScoringRequest(request.getRequestId(), what, soupData(soup), ingredients, ScoringRequest.Splits.ALL);
+    }
+
+    /** The named ingredients, checked: at least one, each with an id, none twice. */
+    private static List<CheckpointRef> ingredients(String subject, List<IngredientRef> refs) {
         if (refs.isEmpty()) {
-            throw invalid(request, "names no ingredients");
+            throw new SouperException(EvaluatorErrorCode.INVALID_EVENT, subject + " names no ingredients");
         }
         Set<String> seen = new HashSet<>();
         List<CheckpointRef> ingredients = new ArrayList<>(refs.size());
         for (IngredientRef ref : refs) {
             if (ref.getCheckpointId() == null || ref.getCheckpointId().isBlank()) {
-                throw invalid(request, "has an ingredient without a checkpoint id");
+                throw new SouperException(EvaluatorErrorCode.INVALID_EVENT, subject
+                        + " has an ingredient without a checkpoint id");
             }
             if (!seen.add(ref.getCheckpointId())) {
-                throw invalid(request, "names checkpoint " + ref.getCheckpointId() + " twice");
+                throw new SouperException(EvaluatorErrorCode.INVALID_EVENT, subject + " names checkpoint "
+                        + ref.getCheckpointId() + " twice");
             }
             ingredients.add(new CheckpointRef(ref.getCheckpointId(), ref.getUri(), ref.getSha256(), Map.of()));
         }
-        return new ScoringRequest(request.getRequestId(), what, soupData(soup), ingredients,
-                request.getReportSplits() ? ScoringRequest.Splits.ALL : ScoringRequest.Splits.HELD_OUT);
+        return ingredients;
     }
 
     static List<IngredientRef> ingredients(ScoringResult result) {

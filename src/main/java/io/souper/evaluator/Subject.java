@@ -3,17 +3,20 @@ package io.souper.evaluator;
 import io.souper.events.CheckpointReady;
 import io.souper.events.EvaluationRequest;
 import io.souper.events.EvaluationResult;
+import io.souper.events.ReportRequest;
 import io.souper.events.SoupDefinition;
 import io.souper.events.SubjectKind;
 import io.souper.kafka.DeadLetters;
 import io.souper.kafka.Faults;
+import io.souper.kafka.SouperTopics;
 import io.souper.scoring.ScoringRequest;
 import io.souper.scoring.ScoringResult;
 
 /**
  * What one decoded record asks the evaluator to answer: a checkpoint to score alone
- * (souper.checkpoints) or a candidate or ensemble request (souper.candidates). The handler runs
- * both through one path; only the mapping to the scoring domain and to the answer differ.
+ * (souper.checkpoints), a candidate or ensemble request (souper.candidates), or one part of a
+ * report (souper.report-requests). The handler runs them through one path; only the mapping to
+ * the scoring domain, to the answer, and where the answer goes differ.
  */
 sealed interface Subject {
 
@@ -31,6 +34,14 @@ sealed interface Subject {
 
     EvaluationResult failed(EvaluationFailure failure, String device, long durationMs);
 
+    /**
+     * Where the answer goes: souper.evaluations, which the souper folds into its soups, except for
+     * report parts, answered on souper.report-results so the souper never sees them.
+     */
+    default String answerTopic(SouperTopics topics) {
+        return topics.evaluations.name();
+    }
+
     static Subject of(Object event) {
         if (event == null) {
             throw new Faults.RecordFaultException(DeadLetters.DESERIALIZATION_FAILED, "the record decoded to nothing");
@@ -41,7 +52,10 @@ sealed interface Subject {
         if (event instanceof EvaluationRequest request) {
             return new Request(request);
         }
-        throw new IllegalArgumentException("the evaluator answers CheckpointReady and EvaluationRequest, not "
+        if (event instanceof ReportRequest report) {
+            return new Report(report);
+        }
+        throw new IllegalArgumentException("the evaluator answers CheckpointReady, EvaluationRequest and ReportRequest, not "
                 + event.getClass().getName());
     }
 
@@ -107,6 +121,48 @@ sealed interface Subject {
         public String toString() {
             return kind() + " " + event.getRequestId() + " of soup " + event.getSoupId() + " ("
                     + event.getIngredients().size() + " ingredients)";
+        }
+    }
+
+    record Report(ReportRequest event) implements Subject {
+        public String kind() {
+            return switch (event.getPart()) {
+                case CHECKPOINT -> EvaluatorMetrics.CHECKPOINT;
+                case ENSEMBLE -> EvaluatorMetrics.ENSEMBLE;
+                default -> EvaluatorMetrics.CANDIDATE;
+            };
+        }
+
+        public String soupId() {
+            return event.getSoupId();
+        }
+
+        public String missingIds() {
+            return blank(event.getRequestId()) || blank(event.getReportId()) || blank(event.getSoupId())
+                    ? "ReportRequest without requestId, reportId or soupId" : null;
+        }
+
+        public ScoringRequest request(SoupDefinition soup) {
+            return ScoringEvents.request(event, soup);
+        }
+
+        public EvaluationResult scored(ScoringResult scores, String device, long durationMs) {
+            return EvaluationResults.scored(event, scores, device, durationMs);
+        }
+
+        public EvaluationResult failed(EvaluationFailure failure, String device, long durationMs) {
+            return EvaluationResults.failed(event, failure, device, durationMs);
+        }
+
+        @Override
+        public String answerTopic(SouperTopics topics) {
+            return topics.reportResults.name();
+        }
+
+        @Override
+        public String toString() {
+            return "report part " + event.getRequestId() + " (" + event.getPart() + ", "
+                    + event.getIngredients().size() + " ingredients) of soup " + event.getSoupId();
         }
     }
 

@@ -4,6 +4,7 @@ import io.souper.events.CheckpointReady;
 import io.souper.events.DeadLetter;
 import io.souper.events.EvaluationRequest;
 import io.souper.events.EvaluationResult;
+import io.souper.events.ReportRequest;
 import io.souper.events.SoupDecision;
 import io.souper.events.SoupDefinition;
 import io.souper.events.SoupUpdated;
@@ -30,6 +31,8 @@ public final class SouperTopics {
     public final Topic<String, SoupUpdated> updates;
     public final Topic<String, SoupDecision> decisions;
     public final Topic<String, DeadLetter> deadLetters;
+    public final Topic<String, ReportRequest> reportRequests;
+    public final Topic<String, EvaluationResult> reportResults;
     private final SchemaRegistryClient registry;
 
     public SouperTopics(SchemaRegistryClient registry) {
@@ -41,6 +44,8 @@ public final class SouperTopics {
         updates = topic(TopicNames.UPDATES, SoupUpdated.class);
         decisions = topic(TopicNames.DECISIONS, SoupDecision.class);
         deadLetters = topic(TopicNames.DLQ, DeadLetter.class);
+        reportRequests = topic(TopicNames.REPORT_REQUESTS, ReportRequest.class);
+        reportResults = topic(TopicNames.REPORT_RESULTS, EvaluationResult.class);
     }
 
     /** Topics whose serdes talk to the registry at {@code schemaRegistryUrl} (http://... or mock://scope). */
@@ -53,7 +58,8 @@ public final class SouperTopics {
     }
 
     public List<Topic<String, ? extends SpecificRecord>> all() {
-        return List.of(definitions, checkpoints, candidates, evaluations, updates, decisions, deadLetters);
+        return List.of(definitions, checkpoints, candidates, evaluations, updates, decisions, deadLetters, reportRequests,
+                reportResults);
     }
 
     /** The topic of {@code name}, for commands that take a topic name from the user. */

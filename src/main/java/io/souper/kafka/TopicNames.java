@@ -16,6 +16,10 @@ public final class TopicNames {
     public static final String UPDATES = "souper.updates";
     public static final String DECISIONS = "souper.decisions";
     public static final String DLQ = "souper.dlq";
+    /** Report requests (ReportRequest): the paper's baselines of a soup, asked of the evaluator. */
+    public static final String REPORT_REQUESTS = "souper.report-requests";
+    /** Their answers (EvaluationResult): apart from souper.evaluations, so the souper never reads them. */
+    public static final String REPORT_RESULTS = "souper.report-results";
 
     private static final long WEEK_MS = 7L * 24 * 3600 * 1000;
 
@@ -35,7 +39,10 @@ public final class TopicNames {
                 new TopicSpec(DECISIONS, partitions, Map.of("cleanup.policy", "delete",
                         "retention.ms", String.valueOf(52 * WEEK_MS))),
                 new TopicSpec(DLQ, partitions, Map.of("cleanup.policy", "delete",
-                        "retention.ms", String.valueOf(4 * WEEK_MS))));
+                        "retention.ms", String.valueOf(4 * WEEK_MS))),
+                new TopicSpec(REPORT_REQUESTS, partitions, week),
+                // a report asked again within the week reuses the answers already here
+                new TopicSpec(REPORT_RESULTS, partitions, week));
     }
 
     public static List<String> names() {

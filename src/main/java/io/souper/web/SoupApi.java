@@ -36,10 +36,17 @@ public final class SoupApi {
     private static final String JSON = "application/json";
 
     private final SoupQueries queries;
+    private final java.util.Map<String, com.sun.net.httpserver.HttpHandler> subResources = new java.util.HashMap<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     public SoupApi(SoupQueries queries) {
         this.queries = queries;
+    }
+
+    /** Serves {@code /soups/{id}/NAME} with {@code handler} (the report, for one); call before {@link #register}. */
+    public SoupApi with(String name, com.sun.net.httpserver.HttpHandler handler) {
+        subResources.put(name, handler);
+        return this;
     }
 
     public void register(HttpEndpoint endpoint) {
@@ -56,6 +63,10 @@ public final class SoupApi {
             }
             String[] parts = rest.substring(1).split("/");
             String soupId = URLDecoder.decode(parts[0], StandardCharsets.UTF_8);
+            if (parts.length == 2 && subResources.containsKey(parts[1])) {
+                subResources.get(parts[1]).handle(exchange);
+                return;
+            }
             boolean decisions = parts.length == 2 && parts[1].equals("decisions");
             if (parts.length > 2 || (parts.length == 2 && !decisions)) {
                 HttpEndpoint.respond(exchange, 404, JSON, HttpEndpoint.error("no such resource"));

@@ -19,7 +19,7 @@ public final class SouperWeb implements AutoCloseable {
     public static SouperWeb serve(HttpEndpoint endpoint, SouperStreamsApp souper, KafkaClientConfigs clients,
                                   SouperTopics topics) {
         endpoint.health(() -> StreamsHealth.of(souper.state()));
-        new SoupApi(souper.queries()).register(endpoint);
+        new SoupApi(souper.queries()).with("report", new SoupReportApi(clients, topics)).register(endpoint);
         SoupEvents events = new SoupEvents();
         new EventStream(events).register(endpoint);
         new SoupPage().register(endpoint);

@@ -64,7 +64,7 @@ class ConfigurationTableTest {
             }
         });
         // services and connection settings are configuration: every one of them has a variable
-        assertThat(withoutVariable.keySet()).containsOnly("publish-checkpoint", "soup define", "soup show", "tail");
+        assertThat(withoutVariable.keySet()).containsOnly("publish-checkpoint", "report", "soup define", "soup show", "tail");
         assertThat(withoutVariable.values().stream().flatMap(List::stream))
                 .doesNotContain("--bootstrap-servers", "--schema-registry-url", "--kafka-config", "--registry-config",
                         "--api");

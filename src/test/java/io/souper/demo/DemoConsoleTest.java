@@ -8,7 +8,7 @@ import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The decision lines a first-time reader sees: words, scores, soup size, version only when it changes. */
+/** The lines a first-time reader sees: decisions in words with scores and soup size; versions only when published. */
 class DemoConsoleTest {
 
     private static long sequence;
@@ -26,12 +26,12 @@ class DemoConsoleTest {
     void aSortedSoupsStoryReadsInWords() {
         DemoConsole.DecisionLines lines = new DemoConsole.DecisionLines();
         assertThat(lines.line(decision(1, DecisionKind.SEEDED, "run-01", List.of("run-01"), 0.88, null)))
-                .isEqualTo("  sorted   run-01     started the soup, held-out 88.00%; soup of 1, now version 1");
+                .isEqualTo("  sorted   run-01     started the soup, held-out 88.00%; soup of 1");
         assertThat(lines.line(decision(2, DecisionKind.ACCEPTED, "run-02", List.of("run-01", "run-02"), 0.885,
                 0.88))).isEqualTo("  sorted   run-02     accepted into the soup: with it 88.50% held-out, without it "
-                + "88.00%; soup of 2, now version 2");
+                + "88.00%; soup of 2");
         assertThat(lines.line(decision(2, DecisionKind.REJECTED, "run-03", List.of("run-01", "run-02", "run-03"),
-                0.881, 0.885))).as("a rejection leaves the version alone")
+                0.881, 0.885))).as("no version on a decision")
                 .isEqualTo("  sorted   run-03     rejected: with it 88.10% held-out, the soup without it 88.50%; "
                         + "soup of 2");
         String rebuilt = lines.line(decision(2, DecisionKind.REBUILT, "run-04", List.of(), 0.89, 0.885));
@@ -39,7 +39,7 @@ class DemoConsoleTest {
                 + "89.00%): the greedy loop is replayed from it; soup of 2");
         assertThat(rebuilt).doesNotContain("0 in set");
         assertThat(lines.line(decision(3, DecisionKind.SEEDED, "run-04", List.of("run-04"), 0.89, null)))
-                .endsWith("soup of 1, now version 3");
+                .endsWith("soup of 1");
         assertThat(lines.line(decision(3, DecisionKind.ACCEPTED, "run-02", List.of("run-04", "run-02"), 0.892,
                 0.89))).isEqualTo("  sorted   run-02     replayed after a better checkpoint arrived, accepted into "
                 + "the soup: with it 89.20% held-out, without it 89.00%; soup of 2");
@@ -54,6 +54,26 @@ class DemoConsoleTest {
         lines.line(decision(2, DecisionKind.ACCEPTED, "run-02", List.of("run-01", "run-02"), 0.81, 0.80));
         assertThat(lines.line(decision(3, DecisionKind.REPLACED, "run-03", List.of("run-03"), 0.85, 0.81)))
                 .isEqualTo("  sorted   run-03     replaced the soup: alone 85.00% held-out, the soup 81.00%; the "
-                        + "others will be tried again; soup of 1, now version 3");
+                        + "others will be tried again; soup of 1");
+    }
+
+    @Test
+    void aVersionIsShownOnlyWhenTheSoupIsPublishedNeverOnADecision() {
+        DemoConsole.DecisionLines lines = new DemoConsole.DecisionLines();
+        // a replay's last step: a rejection whose step publishes the replayed soup as version 3
+        assertThat(lines.line(decision(3, DecisionKind.REJECTED, "run-03", List.of("run-04", "run-03"), 0.88, 0.89)))
+                .doesNotContain("version");
+        io.souper.events.SoupUpdated update = io.souper.events.SoupUpdated.newBuilder().setSoupId("demo-sorted")
+                .setVersion(3).setIngredients(List.of(ingredient("run-04"), ingredient("run-02")))
+                .setHeldOut(io.souper.events.SplitMetrics.newBuilder().setSplit("held-out").setCorrect(892).setTotal(1000)
+                        .setAccuracy(0.892).build())
+                .setUpdatedAt(Instant.EPOCH).build();
+        assertThat(lines.published(update))
+                .isEqualTo("  sorted   soup is now version 3: run-04 + run-02 (2), held-out 89.20%");
+    }
+
+    private static io.souper.events.SoupIngredient ingredient(String id) {
+        return io.souper.events.SoupIngredient.newBuilder().setCheckpointId(id).setUri("file:///" + id)
+                .setHeldOutAccuracy(0.89).build();
     }
 }

@@ -8,6 +8,9 @@ import io.souper.kafka.KafkaClientConfigs;
 import io.souper.kafka.SouperTopics;
 import io.souper.kafka.TopicReader;
 import io.souper.registry.SchemaRegistryServer;
+import io.souper.report.ModelScore;
+import io.souper.report.SoupReport;
+import io.souper.report.SoupScore;
 import io.souper.web.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,28 +40,28 @@ class DemoEndToEndTest {
 
     @Test
     void quickDemoSoupsRealFineTunesAndItsReportMatchesTheDecisionsOnKafka() throws Exception {
-        DemoReport first = demo(2).report;
+        SoupReport first = demo(2).report;
         assertThat(first.models()).hasSize(2);
 
         Run second = demo(4);
-        DemoReport report = second.report;
+        SoupReport report = second.report;
         assertThat(second.output).contains("run-01     (finished earlier)", "run-02     (finished earlier)");
         assertThat(report.models()).extracting(ModelScore::id).containsExactly("run-01", "run-02", "run-03", "run-04");
 
         // the paper's guarantee: greedy is never worse than the best single model on held-out
         ModelScore best = report.bestSingle();
-        assertThat(report.greedySorted().score().heldout()).isGreaterThanOrEqualTo(best.heldout());
-        assertThat(report.greedyOnline().orElseThrow().score().heldout()).isGreaterThanOrEqualTo(best.heldout());
+        assertThat(report.greedy().score().heldout()).isGreaterThanOrEqualTo(best.heldout());
+        assertThat(report.otherGreedy().orElseThrow().score().heldout()).isGreaterThanOrEqualTo(best.heldout());
         assertThat(report.ensemble().forwardPasses()).isEqualTo(4);
         assertThat(report.uniform().ingredients()).hasSize(4);
 
         // the report's soups are what souper.decisions says they are
-        JsonNode json = Json.MAPPER.readTree(Files.readString(dataDir.resolve("demo").resolve(DemoReport.JSON_FILE)));
+        JsonNode json = Json.MAPPER.readTree(Files.readString(dataDir.resolve("demo").resolve(SoupReport.JSON_FILE)));
         assertThat(json).isNotNull();
         List<SoupDecision> decisions = decisionsOnKafka();
-        assertSoupMatchesDecisions(report.greedySorted(), decisions, DemoSoups.SORTED);
-        assertSoupMatchesDecisions(report.greedyOnline().orElseThrow(), decisions, DemoSoups.ONLINE);
-        assertThat(Files.readString(dataDir.resolve("demo").resolve(DemoReport.SVG_FILE))).startsWith("<svg");
+        assertSoupMatchesDecisions(report.greedy(), decisions, DemoSoups.SORTED);
+        assertSoupMatchesDecisions(report.otherGreedy().orElseThrow(), decisions, DemoSoups.ONLINE);
+        assertThat(Files.readString(dataDir.resolve("demo").resolve(SoupReport.SVG_FILE))).startsWith("<svg");
     }
 
     private static void assertSoupMatchesDecisions(SoupScore soup, List<SoupDecision> decisions, String soupId) {
@@ -85,13 +88,13 @@ class DemoEndToEndTest {
         }
     }
 
-    private record Run(DemoReport report, String output) {
+    private record Run(SoupReport report, String output) {
     }
 
     private Run demo(int runs) throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-        DemoReport report = new DemoRun(new DemoRun.Options(dataDir, Optional.empty(), DemoRecipe.quick(runs, 0), 0,
+        SoupReport report = new DemoRun(new DemoRun.Options(dataDir, Optional.empty(), DemoRecipe.quick(runs, 0), 0,
                 "cpu", Duration.ofMinutes(5)), out).run();
         return new Run(report, bytes.toString(StandardCharsets.UTF_8));
     }

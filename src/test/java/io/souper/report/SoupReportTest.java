@@ -1,4 +1,4 @@
-package io.souper.demo;
+package io.souper.report;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Document;
 
-class DemoReportTest {
+class SoupReportTest {
 
     private static Map<String, Double> shifts(double noise, double rotate) {
         Map<String, Double> m = new LinkedHashMap<>();
@@ -28,7 +28,7 @@ class DemoReportTest {
     }
 
     /** Three models; run-b is best on held-out, run-c ties it but arrived later. */
-    static DemoReport sample() {
+    static SoupReport sample() {
         ModelScore a = new ModelScore("run-a", 88.00, 87.50, shifts(50, 60));
         ModelScore b = new ModelScore("run-b", 89.00, 88.00, shifts(52, 58));
         ModelScore c = new ModelScore("run-c", 89.00, 87.00, shifts(40, 50));
@@ -40,7 +40,7 @@ class DemoReportTest {
                 new ModelScore("online", 89.40, 88.10, shifts(55, 61)), 1);
         SoupScore ensemble = new SoupScore(SoupScore.Method.ENSEMBLE, List.of("run-a", "run-b", "run-c"),
                 new ModelScore("ensemble", 89.20, 88.40, shifts(54, 60)), 3);
-        return new DemoReport("Souper demo <test>", List.of("3 fine-tunes", "held-out 5,000 images"),
+        return new SoupReport("Souper demo <test>", List.of("3 fine-tunes", "held-out 5,000 images"),
                 List.of(a, b, c), Optional.of(new ModelScore("pretrained", 86.0, 85.0, shifts(45, 55))),
                 uniform, greedy, Optional.of(online), ensemble);
     }
@@ -71,8 +71,8 @@ class DemoReportTest {
 
     @Test
     void aGreedySoupOfOneIsCalledWhatItIs() {
-        DemoReport r = sample();
-        DemoReport single = new DemoReport(r.title(), r.setup(), r.models(), r.pretrained(), r.uniform(),
+        SoupReport r = sample();
+        SoupReport single = new SoupReport(r.title(), r.setup(), r.models(), r.pretrained(), r.uniform(),
                 new SoupScore(SoupScore.Method.GREEDY_SORTED, List.of("run-b"), r.bestSingle(), 1),
                 Optional.empty(), r.ensemble());
         assertThat(single.findings()).anyMatch(f -> f.startsWith("Greedy kept only the best model"));
@@ -192,8 +192,8 @@ class DemoReportTest {
      * of 1,000: within noise), +3.50 test (5 vs 40: beyond), -1.80 on shift-noise (12 vs 3 of 500:
      * worse, p = 0.035). Expected values from the closed forms, computed independently in Python.
      */
-    static DemoReport withMarks() {
-        DemoReport r = sample();
+    static SoupReport withMarks() {
+        SoupReport r = sample();
         var heldOut = paired(1000, 880, 10, 15);
         var test = paired(1000, 840, 5, 40);
         var noise = paired(500, 250, 12, 3);
@@ -204,10 +204,10 @@ class DemoReportTest {
                 ModelScore.TEST, test[1], ModelScore.shiftKey("shift-noise"), noise[1]);
         List<ModelScore> models = r.models().stream().map(m -> m.id().equals(best.id())
                 ? new ModelScore(m.id(), m.heldout(), m.test(), m.shifts(), bestMarks) : m).toList();
-        ModelScore g = r.greedySorted().score();
-        SoupScore greedy = new SoupScore(SoupScore.Method.GREEDY_SORTED, r.greedySorted().ingredients(),
+        ModelScore g = r.greedy().score();
+        SoupScore greedy = new SoupScore(SoupScore.Method.GREEDY_SORTED, r.greedy().ingredients(),
                 new ModelScore(g.id(), g.heldout(), g.test(), g.shifts(), greedyMarks), 1);
-        return new DemoReport(r.title(), r.setup(), models, r.pretrained(), r.uniform(), greedy, r.greedyOnline(),
+        return new SoupReport(r.title(), r.setup(), models, r.pretrained(), r.uniform(), greedy, r.otherGreedy(),
                 r.ensemble());
     }
 
@@ -230,16 +230,16 @@ class DemoReportTest {
 
     @Test
     void aDifferenceInsideTheNoiseOnEverySplitIsSaidPlainly() {
-        DemoReport r = withMarks();
+        SoupReport r = withMarks();
         var same = paired(1000, 880, 10, 15);
-        ModelScore g = r.greedySorted().score();
-        SoupScore greedy = new SoupScore(SoupScore.Method.GREEDY_SORTED, r.greedySorted().ingredients(),
+        ModelScore g = r.greedy().score();
+        SoupScore greedy = new SoupScore(SoupScore.Method.GREEDY_SORTED, r.greedy().ingredients(),
                 new ModelScore(g.id(), g.heldout(), g.test(), g.shifts(),
                         Map.of(ModelScore.HELD_OUT, same[1], ModelScore.TEST, same[1])), 1);
         List<ModelScore> models = r.models().stream().map(m -> m.id().equals("run-b") ? new ModelScore(m.id(),
                 m.heldout(), m.test(), m.shifts(), Map.of(ModelScore.HELD_OUT, same[0], ModelScore.TEST, same[0]))
                 : m).toList();
-        DemoReport noisy = new DemoReport(r.title(), r.setup(), models, r.pretrained(), r.uniform(), greedy,
+        SoupReport noisy = new SoupReport(r.title(), r.setup(), models, r.pretrained(), r.uniform(), greedy,
                 Optional.empty(), r.ensemble());
         assertThat(noisy.findings()).anyMatch(f -> f.startsWith("The greedy soup vs the best single model")
                 && f.endsWith("Both are within noise: these splits cannot tell the two apart."));

@@ -1,11 +1,9 @@
-package io.souper.demo;
+package io.souper.report;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.souper.report.Correctness;
-import io.souper.report.PairedComparison;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The demo's result, side by side with the paper's: which model is best on held-out, test
+ * A soup's report, side by side with the paper's: which model is best on held-out, test
  * and distribution shifts, and what each costs at inference. Writes {@code report.md} (the
  * paper's table beside this run's, plus what the numbers say, computed, not hand-written),
  * {@code report.json} (the same numbers for machines) and {@code figure1.svg} (the paper's
@@ -30,12 +28,12 @@ import java.util.Optional;
  * @param models       every fine-tuned model, in arrival order
  * @param pretrained   the shared start, if scored
  * @param uniform      the uniform soup of all models
- * @param greedySorted the paper's greedy soup
- * @param greedyOnline the online greedy soup, if the run had one
+ * @param greedy       the soup the report is about: the greedy soup its policy kept
+ * @param otherGreedy  another greedy soup of the same checkpoints, if the caller compares one (the demo's online soup)
  * @param ensemble     the logit-mean ensemble of all models
  */
-public record DemoReport(String title, List<String> setup, List<ModelScore> models, Optional<ModelScore> pretrained,
-                         SoupScore uniform, SoupScore greedySorted, Optional<SoupScore> greedyOnline,
+public record SoupReport(String title, List<String> setup, List<ModelScore> models, Optional<ModelScore> pretrained,
+                         SoupScore uniform, SoupScore greedy, Optional<SoupScore> otherGreedy,
                          SoupScore ensemble) {
 
     public static final String MARKDOWN_FILE = "report.md";
@@ -52,7 +50,7 @@ public record DemoReport(String title, List<String> setup, List<ModelScore> mode
     record PaperRow(String model, double heldout, double test, double shifts, String size, String passes) {
     }
 
-    public DemoReport {
+    public SoupReport {
         setup = List.copyOf(setup);
         models = List.copyOf(models);
         if (models.isEmpty()) {
@@ -77,8 +75,8 @@ public record DemoReport(String title, List<String> setup, List<ModelScore> mode
         ModelScore best = bestSingle();
         rows.add(new SoupScore(SoupScore.Method.BEST_SINGLE, List.of(best.id()), best, 1));
         rows.add(uniform);
-        rows.add(greedySorted);
-        greedyOnline.ifPresent(rows::add);
+        rows.add(greedy);
+        otherGreedy.ifPresent(rows::add);
         rows.add(ensemble);
         return rows;
     }
@@ -89,11 +87,15 @@ public record DemoReport(String title, List<String> setup, List<ModelScore> mode
             Files.createDirectories(directory);
             Files.writeString(directory.resolve(MARKDOWN_FILE), markdown(), StandardCharsets.UTF_8);
             Files.writeString(directory.resolve(JSON_FILE), json(), StandardCharsets.UTF_8);
-            Files.writeString(directory.resolve(SVG_FILE), new Figure1Svg(this, Figure1Svg.XAxis.TEST).render(),
-                    StandardCharsets.UTF_8);
+            Files.writeString(directory.resolve(SVG_FILE), figure(), StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the demo report into " + directory, e);
+            throw new UncheckedIOException("cannot write the report into " + directory, e);
         }
+    }
+
+    /** The figure-1 chart (figure1.svg): test accuracy against the mean over the shifts. */
+    public String figure() {
+        return new Figure1Svg(this, Figure1Svg.XAxis.TEST).render();
     }
 
     public String markdown() {
@@ -156,7 +158,7 @@ public record DemoReport(String title, List<String> setup, List<ModelScore> mode
         for (ModelScore m : models) {
             md.append("| ").append(m.id()).append(" | ").append(pct(m.heldout())).append(" | ").append(pct(m.test()))
                     .append(" | ").append(pct(m.shiftMean())).append(" | ")
-                    .append(greedySorted.ingredients().contains(m.id()) ? "yes" : "").append(" |\n");
+                    .append(greedy.ingredients().contains(m.id()) ? "yes" : "").append(" |\n");
         }
         md.append("\n![held-out/test vs shifts](").append(SVG_FILE).append(")\n");
         return md.toString();
@@ -218,15 +220,15 @@ public record DemoReport(String title, List<String> setup, List<ModelScore> mode
         List<String> out = new ArrayList<>();
         ModelScore best = bestSingle();
         int k = models.size();
-        out.add("The greedy soup kept " + greedySorted.size() + " of " + k + " fine-tunes ("
-                + String.join(", ", greedySorted.ingredients()) + ").");
-        out.add(compare("greedy soup", greedySorted.score(), best) + noise(greedySorted));
-        greedyOnline.ifPresent(o -> out.add(compare("online greedy soup (" + o.size() + " kept)", o.score(), best)
+        out.add("The greedy soup kept " + greedy.size() + " of " + k + " fine-tunes ("
+                + String.join(", ", greedy.ingredients()) + ").");
+        out.add(compare("greedy soup", greedy.score(), best) + noise(greedy));
+        otherGreedy.ifPresent(o -> out.add(compare(o.method().label() + " (" + o.size() + " kept)", o.score(), best)
                 + noise(o)));
         out.add(compare("uniform soup of all " + k, uniform.score(), best) + noise(uniform));
         out.add(compare("ensemble of all " + k, ensemble.score(), best) + noise(ensemble) + " It costs "
                 + ensemble.forwardPasses() + " forward passes per image; every soup costs 1.");
-        if (greedySorted.size() == 1) {
+        if (greedy.size() == 1) {
             out.add("Greedy kept only the best model: no averaging helped on held-out, so the soup is the best single "
                     + "model (the failure mode of fine-tunes that sit in different basins, or are all alike).");
         }
@@ -296,7 +298,7 @@ public record DemoReport(String title, List<String> setup, List<ModelScore> mode
             ObjectNode n = modelsNode.addObject();
             n.put("id", m.id());
             put(n, m);
-            n.put("in_greedy_soup", greedySorted.ingredients().contains(m.id()));
+            n.put("in_greedy_soup", greedy.ingredients().contains(m.id()));
         }
         ArrayNode paper = root.putArray("paper");
         for (PaperRow p : PAPER) {

@@ -1,12 +1,11 @@
-package io.souper.demo;
+package io.souper.report;
 
-import io.souper.report.Correctness;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Accuracies (percent) of one model, or of one soup or ensemble, on the demo's splits.
+ * Accuracies (percent) of one model, or of one soup or ensemble, on a soup's splits.
  *
  * @param id      checkpoint or soup id
  * @param heldout accuracy on the held-out split (the only one decisions use)

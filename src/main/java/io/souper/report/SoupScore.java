@@ -1,4 +1,4 @@
-package io.souper.demo;
+package io.souper.report;
 
 import java.util.List;
 

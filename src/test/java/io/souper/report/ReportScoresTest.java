@@ -1,4 +1,4 @@
-package io.souper.demo;
+package io.souper.report;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -12,7 +12,7 @@ import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class DemoScoresTest {
+class ReportScoresTest {
 
     private static SplitMetrics metrics(String split, long correct, long total, byte[] mask) {
         return SplitMetrics.newBuilder().setSplit(split).setCorrect(correct).setTotal(total)
@@ -32,7 +32,7 @@ class DemoScoresTest {
 
     @Test
     void masksFromTheEvaluatorBecomeCorrectnessBySplit() {
-        ModelScore score = DemoScores.of(List.of(result(metrics("held-out", 3, 10, new byte[] {0b0000_0101, 0b10}))))
+        ModelScore score = ReportScores.of(List.of(result(metrics("held-out", 3, 10, new byte[] {0b0000_0101, 0b10}))))
                 .checkpoint("run-1").orElseThrow();
         assertThat(score.marks().get(ModelScore.HELD_OUT).images()).isEqualTo(10);
         assertThat(score.marks().get(ModelScore.HELD_OUT).right().stream().boxed().toList()).containsExactly(0, 2, 9);
@@ -42,7 +42,7 @@ class DemoScoresTest {
 
     @Test
     void aMaskThatDisagreesWithTheCountIsRefusedByName() {
-        assertThatThrownBy(() -> DemoScores.of(List.of(result(metrics("held-out", 3, 10, new byte[] {1})))))
+        assertThatThrownBy(() -> ReportScores.of(List.of(result(metrics("held-out", 3, 10, new byte[] {1})))))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("held-out").hasMessageContaining("3 right of 10");
     }

@@ -1,10 +1,9 @@
-package io.souper.demo;
+package io.souper.report;
 
 import io.souper.events.EvaluationResult;
 import io.souper.events.IngredientRef;
 import io.souper.events.SplitMetrics;
 import io.souper.events.SubjectKind;
-import io.souper.report.Correctness;
 
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -15,30 +14,33 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Every score the evaluator published for the demo, as read back from souper.evaluations:
- * per checkpoint, per ingredient set (weight averages), and per ensemble. Only results with
- * held-out, test and shift scores count as complete; the souper's own candidate requests
- * may be scored on held-out alone.
+ * The evaluator's answers for a report, indexed the way a report looks them up: per checkpoint,
+ * per ingredient set (weight averages), and per ensemble. Only results with held-out, test and
+ * shift scores count as complete (the souper's own candidate requests are scored on held-out
+ * alone). A checkpoint's score is found by the checkpoint's id, whether the answer came for a
+ * CheckpointReady (subject id = checkpoint id) or for a report part (subject id = the part's
+ * request id, its one ingredient the checkpoint).
  */
-final class DemoScores {
+public final class ReportScores {
 
     private final Map<String, ModelScore> checkpoints = new LinkedHashMap<>();
     private final Map<Set<String>, ModelScore> averages = new HashMap<>();
     private final Map<Set<String>, ModelScore> ensembles = new HashMap<>();
 
-    static DemoScores of(List<EvaluationResult> results) {
-        DemoScores scores = new DemoScores();
+    public static ReportScores of(List<EvaluationResult> results) {
+        ReportScores scores = new ReportScores();
         results.forEach(scores::add);
         return scores;
     }
 
-    void add(EvaluationResult r) {
+    public void add(EvaluationResult r) {
         if (r.getError() != null || r.getHeldOut() == null || r.getTest() == null || r.getShifts().isEmpty()) {
             return;
         }
         Set<String> set = ids(r.getIngredients());
         if (r.getSubjectKind() == SubjectKind.CHECKPOINT) {
-            checkpoints.putIfAbsent(r.getSubjectId(), score(r.getSubjectId(), r));
+            String id = set.size() == 1 ? set.iterator().next() : r.getSubjectId();
+            checkpoints.putIfAbsent(id, score(id, r));
         } else if (r.getSubjectKind() == SubjectKind.CANDIDATE) {
             averages.putIfAbsent(set, score(r.getSubjectId(), r));
         } else if (r.getSubjectKind() == SubjectKind.ENSEMBLE) {
@@ -46,19 +48,19 @@ final class DemoScores {
         }
     }
 
-    Optional<ModelScore> checkpoint(String id) {
+    public Optional<ModelScore> checkpoint(String id) {
         return Optional.ofNullable(checkpoints.get(id));
     }
 
     /** The weight average of {@code ingredients}; a single ingredient is the checkpoint itself. */
-    Optional<ModelScore> average(List<String> ingredients) {
+    public Optional<ModelScore> average(List<String> ingredients) {
         if (ingredients.size() == 1) {
             return checkpoint(ingredients.get(0));
         }
         return Optional.ofNullable(averages.get(new TreeSet<>(ingredients)));
     }
 
-    Optional<ModelScore> ensemble(List<String> ingredients) {
+    public Optional<ModelScore> ensemble(List<String> ingredients) {
         return Optional.ofNullable(ensembles.get(new TreeSet<>(ingredients)));
     }
 

@@ -1,4 +1,4 @@
-package io.souper.demo;
+package io.souper.report;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -30,10 +30,10 @@ public final class Figure1Svg {
     private static final int TOP = 40;
     private static final int BOTTOM = 60;
 
-    private final DemoReport report;
+    private final SoupReport report;
     private final XAxis xAxis;
 
-    public Figure1Svg(DemoReport report, XAxis xAxis) {
+    public Figure1Svg(SoupReport report, XAxis xAxis) {
         this.report = report;
         this.xAxis = xAxis;
     }
@@ -142,7 +142,7 @@ public final class Figure1Svg {
     /** A shape per method; {@code title} null for legend entries. */
     private static String marker(SoupScore.Method method, double cx, double cy, String title) {
         String t = title == null ? "" : "<title>" + title + "</title>";
-        String cls = (title == null ? "legend-" : "") + DemoReport.key(method).replace('_', '-');
+        String cls = (title == null ? "legend-" : "") + SoupReport.key(method).replace('_', '-');
         return switch (method) {
             case UNIFORM_SOUP -> String.format(Locale.ROOT, "<polygon class=\"%s\" points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f "
                     + "%.1f,%.1f\" fill=\"#1e88e5\" stroke=\"black\">%s</polygon>%n", cls, cx, cy - 8, cx + 8, cy, cx,
