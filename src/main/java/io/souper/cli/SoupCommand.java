@@ -77,6 +77,11 @@ public final class SoupCommand {
         String description;
 
         @PerInvocation
+        @Option(names = "--evaluator", paramLabel = "NAME", description = "The evaluator that answers this soup: "
+                + "Souper's own (default) or the name an evaluator of your own answers to (docs/protocol.md).")
+        String evaluator;
+
+        @PerInvocation
         @Option(names = "--no-check", description = "Publish without checking the local files the URIs name.")
         boolean noCheck;
 
@@ -98,6 +103,7 @@ public final class SoupCommand {
                     .setPolicy(soupPolicy)
                     .setAcceptRule(acceptRule)
                     .setDescription(description)
+                    .setEvaluator(evaluator)
                     .setCreatedAt(Instant.now())
                     .build();
             KafkaClientConfigs clients = connection.connect();
