@@ -246,6 +246,9 @@ class PythonEvaluator:
         self.registry = CachedSchemaRegistryClient({"url": args.registry})
         self.serializer = MessageSerializer(self.registry)
         self.result_schema = load_schema(args.schemas, "EvaluationResult.avsc")
+        # the SplitMetrics fields this schema version has (older ones lack `metrics`): send only those
+        split_schema = [s for s in self.result_schema.fields_dict["heldOut"].type.schemas if s.type == "record"][0]
+        self.split_fields = {f.name for f in split_schema.fields}
         self.definitions = {}
         self.models = {}
         self.splits = {}
@@ -322,7 +325,7 @@ class PythonEvaluator:
         except Exception as e:
             traceback.print_exc()
             result = {"error": {"code": "INTERNAL_ERROR", "message": repr(e), "retriable": False}}
-        result.update(self.echo(event, checkpoint))
+        result = dict(self.echo(event, checkpoint), **result)  # scored ingredients (with sha256) win
         result["durationMs"] = int((time.monotonic() - start) * 1000)
         self.publish(soup, result)
         log("%s %s of soup %s: %s" % ("checkpoint" if checkpoint else event["kind"], result["subjectId"], soup,
@@ -342,12 +345,12 @@ class PythonEvaluator:
         if checkpoint:
             base.update({"subjectId": event["checkpointId"], "subjectKind": "CHECKPOINT", "baseVersion": None,
                          "runId": event.get("runId"), "hyperParameters": event.get("hyperParameters") or {}})
-            base.setdefault("ingredients", [{"checkpointId": event["checkpointId"], "uri": event["uri"],
-                                              "sha256": event.get("sha256")}])
+            base["ingredients"] = [{"checkpointId": event["checkpointId"], "uri": event["uri"],
+                                    "sha256": event.get("sha256")}]
         else:
             kind = "ENSEMBLE" if event.get("kind") == "ENSEMBLE" else "CANDIDATE"
             base.update({"subjectId": event["requestId"], "subjectKind": kind, "baseVersion": event["baseVersion"]})
-            base.setdefault("ingredients", event["ingredients"])
+            base["ingredients"] = event["ingredients"]
         return base
 
     def model(self, definition):
@@ -403,7 +406,7 @@ class PythonEvaluator:
                 logits = sum(model.logits(s, x).double() for s in states) / len(states)
             else:
                 logits = model.logits(weights, x)
-            metrics = split_metrics(name, logits, y)
+            metrics = {k: v for k, v in split_metrics(name, logits, y).items() if k in self.split_fields}
             if name == "held-out":
                 result["heldOut"] = metrics
             elif name == "test":
@@ -424,6 +427,10 @@ class PythonEvaluator:
         return "file://" + os.path.realpath(final), sha
 
     def publish(self, soup, result):
+        # python3-avro writes no defaults for absent fields: fill them in as a reader would
+        for field in self.result_schema.fields:
+            if field.name not in result and field.has_default:
+                result[field.name] = field.default
         value = self.serializer.encode_record_with_schema(EVALUATIONS, self.result_schema, result)
         errors = []
         self.producer.produce(EVALUATIONS, value=value, key=soup.encode("utf-8"),

@@ -101,9 +101,9 @@ class PythonEvaluatorConformanceTest {
                     }
                 }
                 SoupApiClient api = new SoupApiClient(endpoint.url());
-                api.awaitSettled(JAVA_SOUP, CHECKPOINTS, Duration.ofSeconds(120));
+                api.awaitSettled(JAVA_SOUP, CHECKPOINTS, Duration.ofSeconds(300));
                 assertThat(python.isAlive()).as("python evaluator alive; its log: %s", log(python)).isTrue();
-                api.awaitSettled(PYTHON_SOUP, CHECKPOINTS, Duration.ofSeconds(120));
+                api.awaitSettled(PYTHON_SOUP, CHECKPOINTS, Duration.ofSeconds(300));
 
                 Map<String, List<SoupDecision>> decisions = bySoup(readAll(clients, topics.decisions), SoupDecision::getSoupId);
                 assertThat(comparable(decisions.get(PYTHON_SOUP))).as("decisions")
@@ -132,14 +132,24 @@ class PythonEvaluatorConformanceTest {
                 SoupUpdated pythonSoup = latest(readAll(clients, topics.updates), PYTHON_SOUP);
                 assertThat(ids(pythonSoup)).isEqualTo(ids(javaSoup));
                 assertSameScores(pythonSoup.getHeldOut(), javaSoup.getHeldOut());
-                if (javaSoup.getIngredients().size() > 1) {
-                    Path pythonArtifact = Path.of(URI.create(pythonSoup.getArtifactUri()));
+                // every candidate soup (same request number in both soups): the same averaged weights
+                int candidates = 0;
+                for (EvaluationResult p : pythonResults.values()) {
+                    if (p.getSubjectKind() != SubjectKind.CANDIDATE) {
+                        continue;
+                    }
+                    EvaluationResult j = javaResults.get(p.getSubjectId().replace(PYTHON_SOUP, JAVA_SOUP));
+                    assertThat(j).as("the Java soup's twin of %s", p.getSubjectId()).isNotNull();
+                    assertSameScores(p.getHeldOut(), j.getHeldOut());
+                    Path pythonArtifact = Path.of(URI.create(p.getArtifactUri()));
                     assertThat(pythonArtifact).startsWith(pythonArtifacts.toRealPath());
-                    assertThat(EvaluatorReference.tensorsSha256(pythonArtifact)).as("the soup's weights")
-                            .isEqualTo(EvaluatorReference.tensorsSha256(Path.of(URI.create(javaSoup.getArtifactUri()))));
+                    assertThat(EvaluatorReference.tensorsSha256(pythonArtifact)).as("weights of %s", p.getSubjectId())
+                            .isEqualTo(EvaluatorReference.tensorsSha256(Path.of(URI.create(j.getArtifactUri()))));
+                    candidates++;
                 }
-                System.out.printf("conformance: %d decisions each, soup of %d, held-out %d/%d%n",
-                        decisions.get(JAVA_SOUP).size(), javaSoup.getIngredients().size(),
+                assertThat(candidates).as("candidate soups compared").isPositive();
+                System.out.printf("conformance: %d decisions and %d candidates each, soup of %d, held-out %d/%d%n",
+                        decisions.get(JAVA_SOUP).size(), candidates, javaSoup.getIngredients().size(),
                         javaSoup.getHeldOut().getCorrect(), javaSoup.getHeldOut().getTotal());
             } finally {
                 python.destroy();
@@ -151,7 +161,7 @@ class PythonEvaluatorConformanceTest {
     }
 
     private Process startPythonEvaluator(EmbeddedStack stack, Path store, Path artifacts) throws Exception {
-        Path logFile = tmp.resolve("python-evaluator.log");
+        Path logFile = Path.of("target", "python-evaluator-conformance.log");
         return new ProcessBuilder(TorchReference.PYTHON.toString(), PYTHON_EVALUATOR.toString(),
                 "--bootstrap", stack.bootstrapServers(), "--registry", stack.schemaRegistryUrl(),
                 "--name", "python", "--store-root", store.toString(), "--store-root", IDX.toString(),
@@ -161,7 +171,7 @@ class PythonEvaluatorConformanceTest {
 
     private String log(Process python) {
         try {
-            return Files.readString(tmp.resolve("python-evaluator.log"));
+            return Files.readString(Path.of("target", "python-evaluator-conformance.log"));
         } catch (Exception e) {
             return "(no log: " + e + ")";
         }
