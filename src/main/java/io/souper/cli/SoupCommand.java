@@ -99,6 +99,11 @@ public final class SoupCommand {
         String description;
 
         @PerInvocation
+        @Option(names = "--evaluator", paramLabel = "NAME", description = "The evaluator that answers this soup: "
+                + "Souper's own (default) or the name an evaluator of your own answers to (docs/protocol.md).")
+        String evaluator;
+
+        @PerInvocation
         @Option(names = "--no-check", description = "Publish without checking the local files the URIs name.")
         boolean noCheck;
 
@@ -126,6 +131,7 @@ public final class SoupCommand {
                     .setInputNames(inputSpec.inputNames())
                     .setIgnoreIndex(ignoreIndex)
                     .setDescription(description)
+                    .setEvaluator(evaluator)
                     .setCreatedAt(Instant.now())
                     .build();
             KafkaClientConfigs clients = connection.connect();

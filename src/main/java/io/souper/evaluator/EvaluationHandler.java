@@ -107,6 +107,10 @@ final class EvaluationHandler implements WorkProcessor {
 
     /** Scores the subject and publishes the scores, or the failure and its dead letter. */
     private boolean answer(WorkItem item, Subject subject) {
+        if (definitions.answeredElsewhere(subject.soupId())) {
+            LOG.debug("{} left to the evaluator its soup names", subject);
+            return true;
+        }
         long start = System.nanoTime();
         Optional<ScoringResult> scores;
         try {

@@ -40,6 +40,8 @@ import java.util.Set;
  */
 final class SoupDefinitions implements AutoCloseable {
 
+    /** The name Souper's own evaluator answers to in a definition's {@code evaluator} field (null means it too). */
+    static final String SOUPER_EVALUATOR = "souper";
     private static final Logger LOG = LoggerFactory.getLogger(SoupDefinitions.class);
 
     private final KafkaConsumer<byte[], byte[]> consumer;
@@ -92,6 +94,20 @@ final class SoupDefinitions implements AutoCloseable {
                     + "' on " + topic + " (read to its end); publish one with `souper soup define`");
         }
         return known;
+    }
+
+    /**
+     * Whether the soup's definition hands it to another evaluator (its {@code evaluator} names one
+     * other than {@value #SOUPER_EVALUATOR}): then this evaluator leaves its records to that one.
+     * An unknown soup is not another's: it goes the usual way and is answered UNKNOWN_SOUP.
+     */
+    boolean answeredElsewhere(String soupId) {
+        refresh();
+        if (!bySoup.containsKey(soupId)) {
+            catchUp();
+        }
+        SoupDefinition known = bySoup.get(soupId);
+        return known != null && known.getEvaluator() != null && !SOUPER_EVALUATOR.equals(known.getEvaluator());
     }
 
     /** Reads until every partition's position reaches the end offset taken now (bounded by the catch-up timeout). */

@@ -3,10 +3,12 @@ package io.souper.kafka;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -29,6 +31,8 @@ public final class TopicBootstrapper {
     public TopicBootstrapper(Admin admin) {
         this.admin = admin;
     }
+
+    private static final Duration METADATA_WAIT = Duration.ofSeconds(30);
 
     /** Creates every missing topic; returns the names it created. */
     public List<String> ensure(Collection<TopicSpec> specs, short replicationFactor) {
@@ -66,13 +70,30 @@ public final class TopicBootstrapper {
     }
 
     private void checkPartitionCounts(Collection<TopicSpec> specs) throws ExecutionException, InterruptedException {
-        Map<String, TopicDescription> described = admin.describeTopics(
-                specs.stream().map(TopicSpec::name).toList()).allTopicNames().get();
+        Map<String, TopicDescription> described = describe(specs.stream().map(TopicSpec::name).toList());
         for (TopicSpec spec : specs) {
             int actual = described.get(spec.name()).partitions().size();
             if (actual != spec.partitions()) {
                 throw new IllegalStateException("topic " + spec.name() + " has " + actual + " partitions but "
                         + spec.partitions() + " are configured; Souper's topics must be co-partitioned");
+            }
+        }
+    }
+
+    /**
+     * Describes the topics, waiting while a just-created topic is not yet known to the broker that
+     * answers (metadata propagates asynchronously: "does not host this topic-partition" for a moment).
+     */
+    private Map<String, TopicDescription> describe(List<String> names) throws ExecutionException, InterruptedException {
+        long deadline = System.nanoTime() + METADATA_WAIT.toNanos();
+        while (true) {
+            try {
+                return admin.describeTopics(names).allTopicNames().get();
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof RetriableException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(200);
             }
         }
     }
