@@ -34,7 +34,7 @@ public record SplitPlan(int heldout, int pretrain, int finetune, int test, int s
 
     /** The default demo: see bench/demo-regime/README.md for why these sizes. */
     public static SplitPlan standard() {
-        return new SplitPlan(5_000, 10_000, -1, 10_000, 2_000, DEFAULT_SEED);
+        return new SplitPlan(5_000, 20_000, -1, 10_000, 2_000, DEFAULT_SEED);
     }
 
     /** {@code --quick}: fewer images everywhere, same construction. */

@@ -92,7 +92,7 @@ class DemoEndToEndTest {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
         DemoReport report = new DemoRun(new DemoRun.Options(dataDir, Optional.empty(), DemoRecipe.quick(runs, 0), 0,
-                "cpu", Duration.ofMinutes(5)), out).run();
+                "cpu", Duration.ofMinutes(5), DemoRun.defaultTrainers()), out).run();
         return new Run(report, bytes.toString(StandardCharsets.UTF_8));
     }
 }
