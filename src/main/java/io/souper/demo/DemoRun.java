@@ -152,9 +152,11 @@ public final class DemoRun {
                 soupingStart = System.nanoTime();
                 // waiting for the soups, via the same API dashboards use
                 SoupApiClient api = new SoupApiClient(souper.url());
+                Map<String, Set<String>> settled = new LinkedHashMap<>();
                 for (String soup : DemoSoups.SOUPED) {
-                    api.awaitSettled(soup, k, options.settleTimeout());
+                    settled.put(soup, new TreeSet<>(api.awaitSettled(soup, k, options.settleTimeout()).ingredients()));
                 }
+                awaitOnTopic(clients, topics, settled);
                 scoreBaselines(clients, topics, runs);
             }
             DemoReport report = report(clients, topics, runs, recipe, splits, seconds(started),
@@ -314,6 +316,31 @@ public final class DemoRun {
                     have.add(r.getSubjectId());
                 }
             }
+        }
+    }
+
+    /**
+     * Waits until souper.updates shows the soups the API says they settled on: the API reads the
+     * souper's state store at once, the topic shows an update only when the souper's transaction
+     * commits, and the baselines and the report read the topic (measured: a report asked for
+     * the final soup's scores one update too early and found none).
+     */
+    private void awaitOnTopic(KafkaClientConfigs clients, SouperTopics topics, Map<String, Set<String>> settled)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + options.settleTimeout().toNanos();
+        while (true) {
+            Map<String, SoupUpdated> onTopic = finalSoups(clients, topics);
+            boolean caughtUp = settled.entrySet().stream().allMatch(e -> onTopic.containsKey(e.getKey())
+                    && new TreeSet<>(onTopic.get(e.getKey()).getIngredients().stream()
+                    .map(i -> i.getCheckpointId()).toList()).equals(e.getValue()));
+            if (caughtUp) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("souper.updates did not show the settled soups " + settled
+                        + " within " + options.settleTimeout());
+            }
+            Thread.sleep(200);
         }
     }
 
