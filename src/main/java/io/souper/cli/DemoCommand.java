@@ -67,7 +67,8 @@ public final class DemoCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--runs must be at least 1, got " + k);
         }
         DemoRecipe recipe = quick ? DemoRecipe.quick(k, e) : DemoRecipe.standard(k, e);
-        new DemoRun(new DemoRun.Options(dataDir, Optional.ofNullable(fashionMnist), recipe, httpPort, device, timeout),
+        new DemoRun(new DemoRun.Options(dataDir, Optional.ofNullable(fashionMnist), recipe, httpPort, device, timeout,
+                DemoRun.defaultTrainers()),
                 System.out).run();
         return 0;
     }

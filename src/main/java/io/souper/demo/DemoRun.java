@@ -12,6 +12,9 @@ import io.souper.report.ReportPlan;
 import io.souper.report.ReportScores;
 import io.souper.report.SoupHistory;
 import io.souper.report.SoupReport;
+import io.souper.events.SoupUpdated;
+import io.souper.kafka.TopicReader;
+import io.souper.scoring.TorchThreads;
 import io.souper.web.SoupApiClient;
 
 import java.io.IOException;
@@ -31,6 +34,16 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionService;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorCompletionService;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -47,9 +60,27 @@ import java.util.function.Function;
  */
 public final class DemoRun {
 
-    /** @param fashionMnist {@code --data}; empty: $SOUPER_DATA, Debian's package, or a download */
+    /**
+     * @param fashionMnist {@code --data}; empty: $SOUPER_DATA, Debian's package, or a download
+     * @param trainers     fine-tunes trained at once ({@link #defaultTrainers()})
+     */
     public record Options(Path dataDir, Optional<Path> fashionMnist, DemoRecipe recipe, int httpPort, String device,
-                          Duration settleTimeout) {
+                          Duration settleTimeout, int trainers) {
+        public Options {
+            if (trainers < 1) {
+                throw new IllegalArgumentException("at least one trainer is needed, got " + trainers);
+            }
+        }
+    }
+
+    /**
+     * As many fine-tunes at once as libtorch's intra-op pools fit on the cores: on the 2-core demo
+     * machine each run trains on one thread (see {@link TorchThreads}), so two runs train side by
+     * side and the evaluator scores in their gaps; on a larger machine one run gets every core but one.
+     */
+    public static int defaultTrainers() {
+        int intraOp = Integer.getInteger(TorchThreads.INTRA_OP_PROPERTY, TorchThreads.defaultIntraOpThreads());
+        return Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, intraOp));
     }
 
     private static final String MODEL_RESOURCE = "/models/fmnist_cnn.pt";
@@ -69,17 +100,29 @@ public final class DemoRun {
         Path demoDir = dataDir.resolve("demo");
         Files.createDirectories(demoDir);
 
-        Path fashionMnist = new FashionMnistSource().locate(options.fashionMnist(), System.getenv(),
-                dataDir.resolve("downloads"));
-        out.println("Fashion-MNIST from " + fashionMnist);
-        SplitFiles splits = SplitFiles.ensure(fashionMnist, demoDir, recipe.splits());
-        out.println("splits in " + splits.directory() + ": " + String.join(", ", splits.files().keySet()));
-        Path architecture = extractModel(demoDir);
-
-        long pretrainStart = System.nanoTime();
-        FineTuner pretrainer = new FineTuner(architecture, Optional.empty(), splits.load(SplitFiles.PRETRAIN),
-                PixelNormalisation.FASHION_MNIST, demoDir.resolve("pretrain"));
-        RunResult start = pretrainer.run(recipe.pretrain());
+        // The souper starts (broker, registry, streams, evaluator: mostly waiting on each other)
+        // while the splits are cut and the shared start is pre-trained on one core.
+        CompletableFuture<AllInOne> starting = CompletableFuture.supplyAsync(() -> startSouper(dataDir),
+                daemonThread("souper-start"));
+        SplitFiles splits;
+        Path architecture;
+        RunResult start;
+        long pretrainStart;
+        try {
+            Path fashionMnist = new FashionMnistSource().locate(options.fashionMnist(), System.getenv(),
+                    dataDir.resolve("downloads"));
+            out.println("Fashion-MNIST from " + fashionMnist);
+            splits = SplitFiles.ensure(fashionMnist, demoDir, recipe.splits());
+            out.println("splits in " + splits.directory() + ": " + String.join(", ", splits.files().keySet()));
+            architecture = extractModel(demoDir);
+            pretrainStart = System.nanoTime();
+            FineTuner pretrainer = new FineTuner(architecture, Optional.empty(), splits.load(SplitFiles.PRETRAIN),
+                    PixelNormalisation.FASHION_MNIST, demoDir.resolve("pretrain"));
+            start = pretrainer.run(recipe.pretrain());
+        } catch (Exception | Error e) {
+            starting.thenAccept(AllInOne::close);
+            throw e;
+        }
         out.printf(Locale.ROOT, "pre-trained start %s (%s, loss %.3f)%n", start.checkpoint().getFileName(),
                 start.resumed() ? "reused" : String.format(Locale.ROOT, "%.0f s", seconds(pretrainStart)),
                 start.finalTrainLoss());
@@ -88,7 +131,7 @@ public final class DemoRun {
         List<RunResult> runs = new ArrayList<>();
         long trainingNanos;
         long soupingStart;
-        try (AllInOne souper = AllInOne.start(dataDir, List.of(dataDir), options.httpPort(), options.device())) {
+        try (AllInOne souper = awaitSouper(starting)) {
             out.println("Souper is up: web page and API at " + souper.url() + " (evaluator on " + souper.device() + ")");
             SouperTopics topics = souper.topics();
             KafkaClientConfigs clients = souper.clients();
@@ -99,22 +142,23 @@ public final class DemoRun {
                     splits.load(SplitFiles.FINETUNE), PixelNormalisation.FASHION_MNIST, demoDir.resolve("runs"));
             try (DemoConsole console = new DemoConsole(clients, topics, k, out)) {
                 long trainingStart = System.nanoTime();
-                for (RunSpec spec : recipe.fineTunes()) {
-                    RunResult run = tuner.run(spec);
+                trainAll(tuner, recipe.fineTunes(), run -> {
                     runs.add(run);
                     out.printf(Locale.ROOT, "  trained  %-10s %s  loss %.3f  %s%n", run.runId(),
                             run.resumed() ? "(finished earlier)" : String.format(Locale.ROOT, "in %.0f s, %.0f img/s",
                                     run.trainSeconds(), run.imagesPerSecond()),
                             run.finalTrainLoss(), Progress.bar(runs.size(), k));
                     publishOnce(clients, topics, run, demoDir.resolve("runs"));
-                }
+                });
                 trainingNanos = System.nanoTime() - trainingStart;
                 soupingStart = System.nanoTime();
                 // waiting for the soups, via the same API dashboards use
                 SoupApiClient api = new SoupApiClient(souper.url());
+                Map<String, Set<String>> settled = new LinkedHashMap<>();
                 for (String soup : DemoSoups.SOUPED) {
-                    api.awaitSettled(soup, k, options.settleTimeout());
+                    settled.put(soup, new TreeSet<>(api.awaitSettled(soup, k, options.settleTimeout()).ingredients()));
                 }
+                awaitOnTopic(clients, topics, settled);
             }
             SoupReport report = report(clients, topics, runs, recipe, splits, started, trainingNanos / 1e9,
                     soupingStart, souper.device());
@@ -126,6 +170,81 @@ public final class DemoRun {
             out.printf(Locale.ROOT, "demo finished in %.0f s%n", seconds(started));
             return report;
         }
+    }
+
+    // ---- the training cluster: parallel workers, each run published as soon as it is done ----
+
+    private interface Finished {
+        void accept(RunResult run) throws IOException;
+    }
+
+    /**
+     * Trains every run on {@link Options#trainers} workers and hands each result to {@code finished}
+     * on this thread, in the order the runs finish (the order a real cluster's checkpoints arrive
+     * in), so the evaluator scores earlier runs while later ones train. The first failure stops
+     * the others.
+     */
+    private void trainAll(FineTuner tuner, List<RunSpec> specs, Finished finished) throws Exception {
+        int workers = Math.max(1, Math.min(options.trainers(), specs.size()));
+        ExecutorService pool = Executors.newFixedThreadPool(workers, daemonThreads("trainer"));
+        try {
+            CompletionService<RunResult> done = new ExecutorCompletionService<>(pool);
+            for (RunSpec spec : specs) {
+                done.submit(() -> tuner.run(spec));
+            }
+            for (int i = 0; i < specs.size(); i++) {
+                try {
+                    finished.accept(done.take().get());
+                } catch (ExecutionException e) {
+                    Throwable cause = e.getCause();
+                    if (cause instanceof Exception ex) {
+                        throw ex;
+                    }
+                    throw (Error) cause;
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private AllInOne startSouper(Path dataDir) {
+        try {
+            return AllInOne.start(dataDir, List.of(dataDir), options.httpPort(), options.device());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CompletionException(e);
+        }
+    }
+
+    private static AllInOne awaitSouper(CompletableFuture<AllInOne> starting) throws Exception {
+        try {
+            return starting.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() instanceof CompletionException c && c.getCause() != null ? c.getCause()
+                    : e.getCause();
+            if (cause instanceof Exception ex) {
+                throw ex;
+            }
+            throw (Error) cause;
+        }
+    }
+
+    private static Executor daemonThread(String name) {
+        return task -> {
+            Thread t = new Thread(task, name);
+            t.setDaemon(true);
+            t.start();
+        };
+    }
+
+    private static ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return task -> {
+            Thread t = new Thread(task, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     // ---- the training cluster's side: one CheckpointReady per soup, once ----
@@ -154,6 +273,41 @@ public final class DemoRun {
     }
 
     // ---- the report: asked of the evaluator as report requests, like `souper report` ----
+
+    /**
+     * Waits until souper.updates shows the soups the API says they settled on: the API reads the
+     * souper's state store at once, the topic shows an update only when the souper's transaction
+     * commits, and the baselines and the report read the topic (measured: a report asked for
+     * the final soup's scores one update too early and found none).
+     */
+    private void awaitOnTopic(KafkaClientConfigs clients, SouperTopics topics, Map<String, Set<String>> settled)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + options.settleTimeout().toNanos();
+        while (true) {
+            Map<String, SoupUpdated> onTopic = finalSoups(clients, topics);
+            boolean caughtUp = settled.entrySet().stream().allMatch(e -> onTopic.containsKey(e.getKey())
+                    && new TreeSet<>(onTopic.get(e.getKey()).getIngredients().stream()
+                    .map(i -> i.getCheckpointId()).toList()).equals(e.getValue()));
+            if (caughtUp) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("souper.updates did not show the settled soups " + settled
+                        + " within " + options.settleTimeout());
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    private static Map<String, SoupUpdated> finalSoups(KafkaClientConfigs clients, SouperTopics topics) {
+        Map<String, SoupUpdated> latest = new LinkedHashMap<>();
+        for (var record : TopicReader.readAll(clients, topics.updates)) {
+            if (DemoSoups.SOUPED.contains(record.key())) {
+                latest.put(record.key(), record.value());
+            }
+        }
+        return latest;
+    }
 
     private SoupReport report(KafkaClientConfigs clients, SouperTopics topics, List<RunResult> runs,
                               DemoRecipe recipe, SplitFiles splits, long started, double trainingSeconds,

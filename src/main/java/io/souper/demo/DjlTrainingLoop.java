@@ -10,10 +10,10 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.DefaultTrainingConfig;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
@@ -136,11 +136,18 @@ final class DjlTrainingLoop {
                     new Shape(n, data.channels(), data.height(), data.width()));
             NDArray y = scope.create(Arrays.copyOf(labels, n));
             float loss;
-            try (GradientCollector collector = trainer.newGradientCollector()) {
+            // What DJL's PtGradientCollector does, without its process-wide "one collector at a
+            // time" flag (a leftover of engines whose autograd recording is global): libtorch's
+            // grad mode is per thread, so runs on other threads train at the same time.
+            boolean grad = JniUtils.isGradMode();
+            JniUtils.setGradMode(true);
+            try {
                 NDList predictions = trainer.forward(new NDList(x));
                 NDArray value = trainer.getLoss().evaluate(new NDList(y), predictions);
-                collector.backward(value);
+                JniUtils.backward((PtNDArray) value, (PtNDArray) value.onesLike(), false, false);
                 loss = value.getFloat();
+            } finally {
+                JniUtils.setGradMode(grad);
             }
             trainer.step();
             return loss;

@@ -29,7 +29,8 @@ import java.util.Optional;
  * started again skips exactly the runs that finished with the same recipe
  * ({@link #finished}) and redoes the others.
  *
- * <p>Not thread-safe; one thread trains at a time (the machine's cores are shared anyway).
+ * <p>Runs may train on several threads at once (each call builds its own model and optimizer;
+ * the data is only read), as long as no two train the same run id.
  */
 public final class FineTuner {
 
