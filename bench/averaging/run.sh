@@ -17,7 +17,7 @@ jdks="${JDKS:-/usr/lib/jvm/java-17-openjdk-amd64 $(ls -d /usr/lib/jvm/temurin-25
 mkdir -p "$out"
 
 cd "$repo"
-mvn -B -q -o test-compile dependency:build-classpath -Dmdep.outputFile=target/classpath-test.txt
+[ -n "${NO_BUILD:-}" ] || mvn -B -q -o test-compile dependency:build-classpath -Dmdep.outputFile=target/classpath-test.txt
 cp="target/test-classes:target/classes:$(cat target/classpath-test.txt)"
 if [ -n "${BEFORE:-}" ]; then  # the old loop, compiled alone, shadows the new one on the class path
   mkdir -p "$out/before/src/io/souper/checkpoint" "$out/before/classes"

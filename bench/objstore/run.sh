@@ -22,7 +22,7 @@ repeats="${REPEATS:-1}"
 mkdir -p "$out/classes"
 
 cd "$repo"
-mvn -B -q -o test-compile dependency:build-classpath -Dmdep.outputFile=target/classpath-test.txt
+[ -n "${NO_BUILD:-}" ] || mvn -B -q -o test-compile dependency:build-classpath -Dmdep.outputFile=target/classpath-test.txt
 cp="target/classes:target/test-classes:$(cat target/classpath-test.txt)"
 javac -d "$out/classes" -cp "$cp" "$here/ObjectStoreBenchmark.java"
 creds=(-Daws.accessKeyId=bench-access -Daws.secretAccessKey=bench-secret-key)

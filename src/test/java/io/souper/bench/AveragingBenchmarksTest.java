@@ -62,7 +62,8 @@ class AveragingBenchmarksTest {
                 .containsExactly("average+score", "average", "average+score", "average");
         long checkpoint = Files.size(models.resolve("small/ckpt0.safetensors"));
         for (CandidateCost.Size size : sizes) {
-            assertThat(size.seconds()).hasSize(2).allSatisfy(s -> assertThat(s).isPositive());
+            assertThat(size.seconds()).hasSize(2);
+            assertThat(Arrays.stream(size.seconds()).min().orElseThrow()).isPositive();
             if (size.mode().equals("average")) {
                 // the F64 sum (about twice a checkpoint) and the candidate: ~3 checkpoints whatever the soup size
                 assertThat(Arrays.stream(size.bytesRead()).max().orElseThrow())

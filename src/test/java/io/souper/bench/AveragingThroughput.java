@@ -67,7 +67,7 @@ public final class AveragingThroughput {
         System.out.println(run(Path.of(args[0]), Path.of(args[1]), inputs).json());
     }
 
-    public static Run run(Path work, Path out, List<Path> inputs) throws IOException {
+    public static Run run(Path work, Path out, List<Path> inputs) throws Exception {
         Files.createDirectories(work);
         List<Path> soup = inputs.subList(0, inputs.size() - 1);
         Path candidate = inputs.get(inputs.size() - 1);

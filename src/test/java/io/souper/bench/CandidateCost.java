@@ -65,6 +65,7 @@ public final class CandidateCost {
         if (files.size() < 2) {
             throw new IllegalArgumentException(models + " holds fewer than two checkpoints ckptN.safetensors");
         }
+        Files.createDirectories(work);
         Map<Path, String> hashes = new HashMap<>();
         for (Path f : files) {
             hashes.put(f, Sha256.of(f));
