@@ -22,7 +22,7 @@ cp="target/test-classes:target/classes:$(cat target/classpath-test.txt)"
 if [ -n "${BEFORE:-}" ]; then  # the old loop, compiled alone, shadows the new one on the class path
   mkdir -p "$out/before/src/io/souper/checkpoint" "$out/before/classes"
   git show c38cb37:src/main/java/io/souper/checkpoint/ChunkedAccumulator.java \
-    | sed "s/this.chunk = chunkElements;/this.chunk = 1 << 18; // its default then/" >"$out/before/src/io/souper/checkpoint/ChunkedAccumulator.java"
+    | sed "s|this.chunk = chunkElements;|this.chunk = 1 << 18; // its default then|" >"$out/before/src/io/souper/checkpoint/ChunkedAccumulator.java"
   javac --release 17 -d "$out/before/classes" -cp target/classes "$out/before/src/io/souper/checkpoint/ChunkedAccumulator.java"
 fi
 
