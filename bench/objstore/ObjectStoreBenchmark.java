@@ -9,13 +9,11 @@ import io.souper.checkpoint.sharded.ShardedCheckpoint;
 import io.souper.checkpoint.sharded.SoupFiles;
 import io.souper.checkpoint.store.BlobStore;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
-import java.util.stream.Stream;
 import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
 import org.jclouds.ContextBuilder;
@@ -24,8 +22,7 @@ import org.jclouds.blobstore.BlobStoreContext;
 /**
  * Sharded checkpoints averaged from an S3 API server and from local files (bench/objstore/run.sh).
  *
- *   serve DIR PORT BUCKET               an S3Proxy (filesystem backend) until killed
- *   upload ENDPOINT LOCAL_DIR S3_DIR    every file of LOCAL_DIR to the s3 "directory" S3_DIR (ending in '/')
+ *   serve DIR PORT BUCKET               an S3Proxy (filesystem backend over DIR: bucket BUCKET is DIR/BUCKET) until killed
  *   average (ENDPOINT|file) OUT_DIR URI...   the soup of the checkpoints, shard by shard, into OUT_DIR;
  *                                        prints one JSON line: seconds, bytes read, GB/s, soup sha256
  * Credentials come from the SDK's default chain (the script sets aws.accessKeyId/aws.secretAccessKey).
@@ -35,7 +32,6 @@ public final class ObjectStoreBenchmark {
     public static void main(String[] args) throws Exception {
         switch (args[0]) {
             case "serve" -> serve(Path.of(args[1]), Integer.parseInt(args[2]), args[3]);
-            case "upload" -> upload(URI.create(args[1]), Path.of(args[2]), args[3]);
             case "average" -> average(args[1], Path.of(args[2]), List.of(args).subList(3, args.length));
             default -> throw new IllegalArgumentException("unknown command " + args[0]);
         }
@@ -61,15 +57,6 @@ public final class ObjectStoreBenchmark {
 
     private static S3CheckpointStore s3(URI endpoint, String allowed) {
         return new S3CheckpointStore(S3Settings.compatible(endpoint, S3AllowList.parse(List.of(allowed))));
-    }
-
-    private static void upload(URI endpoint, Path dir, String target) throws Exception {
-        String bucket = URI.create(target).getHost();
-        try (S3CheckpointStore store = s3(endpoint, bucket); Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.sorted().toList()) {
-                store.put(store.resolve(target, f.getFileName().toString()), f);
-            }
-        }
     }
 
     private static void average(String where, Path out, List<String> uris) throws Exception {

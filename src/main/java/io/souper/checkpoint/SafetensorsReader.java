@@ -108,6 +108,14 @@ public final class SafetensorsReader implements Closeable {
         return header.dataLength;
     }
 
+    /**
+     * True for a local file, where reads at different positions may run at once; an object-store
+     * source streams best in order (see {@link ChunkedAccumulator}).
+     */
+    boolean readsInParallel() {
+        return channel.fileChannel() != null;
+    }
+
     /** The whole tensor, memory-mapped: costs no heap, pages come from the page cache. */
     public Tensor map(String name) {
         SafetensorsHeader.Entry e = entry(name);
