@@ -74,7 +74,7 @@ class ObjectStoreSoupTest {
             }
             badCheckpoints(upload, made.resolve("ckpt-0"));
             S3Settings objectStore = new S3Settings(Optional.of(s3.endpoint()), S3Settings.DEFAULT_REGION, true,
-                    S3AllowList.parse(List.of("models/runs", "models/arch", "models/soups", "models/bad")),
+                    S3AllowList.parse(List.of("models")),
                     S3Settings.DEFAULT_READ_AHEAD_BYTES);
 
             try (KafkaFixture kafka = new KafkaFixture(tmp.resolve("kafka"), 1);
