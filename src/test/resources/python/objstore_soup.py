@@ -103,7 +103,7 @@ def cmd_make(a):
     for k in range(a.checkpoints):
         state = {}
         for name, t in base.items():
-            noise = torch.randn(t.shape, generator=g) * (t.abs().mean() * 0.01)
+            noise = torch.randn(t.shape, generator=g) * (t.abs().mean() * 0.002)
             state[name] = (t + noise).to(torch.bfloat16)
         d = os.path.join(a.dir, "ckpt-%d" % k)
         files, total = save_sharded(state, d, a.shards)
