@@ -24,6 +24,14 @@ public interface ByteSource extends Closeable {
      */
     int read(ByteBuffer destination, long position) throws IOException;
 
+    /**
+     * What identifies these exact bytes without reading them (a file's size and modification time,
+     * an object's ETag and size), so a hash computed once can be remembered; null when unknown.
+     */
+    default String version() {
+        return null;
+    }
+
     /** The local file behind this source, if it is one (it can then be memory-mapped). */
     default FileChannel fileChannel() {
         return null;
@@ -50,6 +58,16 @@ public interface ByteSource extends Closeable {
             @Override
             public FileChannel fileChannel() {
                 return channel;
+            }
+
+            @Override
+            public String version() {
+                try {
+                    return "file:" + file.toRealPath() + ":" + channel.size() + ":"
+                            + java.nio.file.Files.getLastModifiedTime(file).to(java.util.concurrent.TimeUnit.NANOSECONDS);
+                } catch (IOException e) {
+                    return null;
+                }
             }
 
             @Override

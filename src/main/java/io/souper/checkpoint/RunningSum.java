@@ -126,11 +126,17 @@ public final class RunningSum {
      * and returns it. This sum and its file are left untouched.
      */
     public RunningSum add(String ingredientId, Path checkpoint, Path newSumFile) {
+        try (SafetensorsReader candidate = SafetensorsReader.open(checkpoint)) {
+            return add(ingredientId, candidate, newSumFile);
+        }
+    }
+
+    /** {@link #add(String, Path, Path)} for a checkpoint behind any reader (object store, shards); the caller closes it. */
+    public RunningSum add(String ingredientId, SafetensorsReader candidate, Path newSumFile) {
         List<String> ids = new ArrayList<>(ingredientIds);
         ids.add(ingredientId);
         Path temp = newSumFile.resolveSibling(newSumFile.getFileName() + ".tmp");
-        try (SafetensorsReader candidate = SafetensorsReader.open(checkpoint);
-             OutputStream out = new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16)) {
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16)) {
             List<TensorSpec> logical = operandsFor(candidate);
             List<TensorSpec> stored = logical.stream().map(s -> s.withDtype(ChunkedAccumulator.sumDtype(s.dtype()))).toList();
             SafetensorsWriter writer = SafetensorsWriter.open(out, stored, metadata(ids, logical));
@@ -153,11 +159,16 @@ public final class RunningSum {
     /** Writes the average of the soup's ingredients and {@code candidate}, reading only {@code candidate} and the sum. */
     public void averageWith(Path candidate, OutputStream out) {
         try (SafetensorsReader reader = SafetensorsReader.open(candidate)) {
-            List<TensorSpec> logical = operandsFor(reader);
-            SafetensorsWriter writer = SafetensorsWriter.open(out, logical, OUTPUT_METADATA);
-            withOperands(reader, operands -> accumulator().mean(operands, logical, count() + 1L, writer));
-            writer.finish();
+            averageWith(reader, out);
         }
+    }
+
+    /** {@link #averageWith(Path, OutputStream)} for a checkpoint behind any reader; the caller closes it. */
+    public void averageWith(SafetensorsReader candidate, OutputStream out) {
+        List<TensorSpec> logical = operandsFor(candidate);
+        SafetensorsWriter writer = SafetensorsWriter.open(out, logical, OUTPUT_METADATA);
+        withOperands(candidate, operands -> accumulator().mean(operands, logical, count() + 1L, writer));
+        writer.finish();
     }
 
     /** Writes the soup itself: the average of the ingredients added so far. */

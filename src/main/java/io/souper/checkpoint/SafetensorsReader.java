@@ -78,6 +78,16 @@ public final class SafetensorsReader implements Closeable {
         return file;
     }
 
+    /** Whether the tensors are in a local file, so {@link #map} works. */
+    public boolean isLocalFile() {
+        return channel.fileChannel() != null;
+    }
+
+    /** {@link ByteSource#version()} of what this reader reads: null when unknown. */
+    public String sourceVersion() {
+        return channel.version();
+    }
+
     /** The {@code __metadata__} string map, in file order; empty when absent. */
     public Map<String, String> metadata() {
         return header.metadata;

@@ -38,9 +38,19 @@ public final class EvaluatorCommand implements Callable<Integer> {
     @Option(names = "--store-root", paramLabel = "DIR", split = ":", splitSynopsisLabel = ":",
             description = "Directory the evaluator may read checkpoints, architectures and data splits from; "
                     + "repeat for several. URIs outside every root are refused (URI_OUTSIDE_ROOTS). Averaged "
-                    + "soups are written to <first root>/artifacts (env " + STORE_ROOTS_ENV
+                    + "soups are written to <first root>/artifacts unless --artifact-store says otherwise (env "
+                    + STORE_ROOTS_ENV
                     + ", colon-separated; required).")
     List<Path> storeRoots = new ArrayList<>();
+
+    @Mixin
+    ObjectStoreOptions objectStore;
+
+    @Option(names = "--artifact-store", paramLabel = "URI",
+            description = "Where averaged soups are published, content-addressed with a manifest: a directory "
+                    + "under a store root, or s3://bucket/prefix/ inside --s3-allow (env SOUPER_ARTIFACT_STORE; "
+                    + "default: <first root>/artifacts).")
+    String artifactStore;
 
     @Option(names = "--work-dir", paramLabel = "DIR", defaultValue = EvaluatorSettings.DEFAULT_WORK_DIR,
             description = "The evaluator's scratch directory: running sums of soups (one fp64 copy of a model per "
@@ -131,7 +141,9 @@ public final class EvaluatorCommand implements Callable<Integer> {
                 .withBatchSize(batchSize)
                 .withGroupId(groupId)
                 .withCacheSizes(architectureCache, dataCache, runningSums)
-                .withCrashAttempts(crashAttempts);
+                .withCrashAttempts(crashAttempts)
+                .withObjectStore(objectStore.settings(), artifactStore == null || artifactStore.isBlank() ? null
+                        : Uris.of(artifactStore));
     }
 
 }

@@ -1,6 +1,13 @@
 package io.souper.cli;
 
+import io.souper.checkpoint.ByteSource;
+import io.souper.checkpoint.FileBlobStore;
 import io.souper.checkpoint.Sha256;
+import io.souper.checkpoint.s3.S3CheckpointStore;
+import io.souper.checkpoint.s3.S3Location;
+import io.souper.checkpoint.sharded.CheckpointHashes;
+import io.souper.checkpoint.sharded.ShardedCheckpoint;
+import io.souper.checkpoint.store.BlobStore;
 import io.souper.events.CheckpointReady;
 import io.souper.kafka.EventPublisher;
 import io.souper.kafka.KafkaClientConfigs;
@@ -10,8 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.net.URI;
-import java.nio.file.Files;
+import java.util.List;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -20,7 +26,8 @@ import java.util.concurrent.Callable;
 
 @Command(name = "publish-checkpoint", mixinStandardHelpOptions = true,
         description = {"Publish a CheckpointReady event to souper.checkpoints: what a training script calls when "
-                + "a run finishes. For a local file the sha256 and size are computed and sent, so the evaluator "
+                + "a run finishes. The sha256 and size (for sharded checkpoints: of every shard and the index) "
+                + "are computed and sent, so the evaluator "
                 + "verifies what it reads. (examples/publish_checkpoint.py does the same from Python.)"})
 public final class PublishCheckpointCommand implements Callable<Integer> {
 
@@ -33,7 +40,9 @@ public final class PublishCheckpointCommand implements Callable<Integer> {
 
     @PerInvocation
     @Option(names = "--checkpoint", required = true, paramLabel = "URI",
-            description = "The safetensors checkpoint (file:// URI or path, under the evaluator's store roots).")
+            description = "The safetensors checkpoint (file:// URI or path under the evaluator's store roots, or "
+                    + "s3://bucket/key): one file, a *.safetensors.index.json, or a directory/prefix holding "
+                    + "model.safetensors.index.json (sharded; the sha256 then covers every shard and the index).")
     String checkpoint;
 
     @PerInvocation
@@ -60,18 +69,33 @@ public final class PublishCheckpointCommand implements Callable<Integer> {
     @Option(names = "--sha256", description = "Expected sha256 (default: computed from a local file).")
     String sha256;
 
+    @Mixin
+    ObjectStoreOptions objectStore;
+
     @Override
     public Integer call() {
         String uri = Uris.of(checkpoint);
         Long size = null;
-        if (uri.startsWith("file:")) {
-            Path file = Path.of(URI.create(uri));
-            if (!Files.isRegularFile(file)) {
-                throw new IllegalArgumentException("checkpoint file " + file + " does not exist");
-            }
-            size = file.toFile().length();
-            if (sha256 == null) {
-                sha256 = Sha256.of(file);
+        if (uri.startsWith("file:") || uri.startsWith("s3:")) {
+            // Reads what the evaluator will read: one file, or an index and every shard it names.
+            try (BlobStore store = storeFor(uri);
+                 ShardedCheckpoint opened = ShardedCheckpoint.open(store, uri)) {
+                Map<String, String> hashes = CheckpointHashes.fileHashes(store, opened);
+                String computed = CheckpointHashes.combined(opened.isSharded(), hashes);
+                if (sha256 != null && !Sha256.normalise(sha256).equals(computed)) {
+                    throw new IllegalArgumentException("checkpoint " + uri + " has sha256 " + computed
+                            + ", not the --sha256 given (" + sha256 + ")");
+                }
+                sha256 = computed;
+                long total = 0;
+                for (String file : opened.fileUris().values()) {
+                    try (ByteSource source = store.open(file)) {
+                        total += source.size();
+                    }
+                }
+                size = total;
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
             }
         }
         CheckpointReady event = CheckpointReady.newBuilder()
@@ -92,5 +116,20 @@ public final class PublishCheckpointCommand implements Callable<Integer> {
         System.out.println(AvroJson.toJsonLine(event));
         System.err.printf("published to %s[%d]@%d%n", meta.topic(), meta.partition(), meta.offset());
         return 0;
+    }
+
+    /**
+     * Whoever runs this command names the checkpoint, so its own location is allowed: the local
+     * file system, or the URI's bucket (with the --s3-* settings, credentials from the SDK's chain).
+     */
+    private BlobStore storeFor(String uri) {
+        if (uri.startsWith("file:")) {
+            return new FileBlobStore(List.of(Path.of("/")));
+        }
+        List<String> allowed = new java.util.ArrayList<>(objectStore.allowed);
+        if (allowed.isEmpty()) {
+            allowed.add(S3Location.parse(uri).bucket());
+        }
+        return new S3CheckpointStore(objectStore.settings(allowed));
     }
 }

@@ -120,7 +120,7 @@ public final class EvaluatorService implements AutoCloseable {
     static ScoringSettings scoring(EvaluatorSettings settings) {
         return new ScoringSettings(settings.storeRoots(), settings.workDir(), settings.batchSize(),
                 settings.architectureCacheSize(), settings.dataCacheSize(), settings.runningSumCacheSize(),
-                settings.hashCacheSize());
+                settings.hashCacheSize(), settings.objectStore(), settings.artifactsUri());
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.souper.evaluator;
 
+import io.souper.checkpoint.s3.S3Settings;
 import io.souper.scoring.Devices;
 import io.souper.scoring.Scorer;
 
@@ -7,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * How an evaluator runs.
@@ -29,11 +31,16 @@ import java.util.Objects;
  * @param crashAttempts     how many times a record may stop the evaluator (out of memory, a native
  *                          crash) before the restarted evaluator answers it as REPEATED_CRASH and
  *                          dead-letters it instead of trying again
+ * @param objectStore       how to reach {@code s3://} checkpoints, architectures and artifacts; empty:
+ *                          s3:// URIs are refused
+ * @param artifactsUri      where averaged soups are published (a directory URI ending in '/',
+ *                          {@code file:} inside a root or {@code s3:} inside the allow-list); null:
+ *                          {@code <first root>/artifacts/}
  */
 public record EvaluatorSettings(List<Path> storeRoots, Path workDir, String device, int batchSize,
                                 int architectureCacheSize, int dataCacheSize, int runningSumCacheSize,
                                 int hashCacheSize, String groupId, int maxPollRecords, Duration definitionCatchUp,
-                                int crashAttempts) {
+                                int crashAttempts, Optional<S3Settings> objectStore, String artifactsUri) {
 
     public static final String DEFAULT_GROUP_ID = "souper-evaluator";
     public static final String DEFAULT_DEVICE = "auto";
@@ -66,6 +73,10 @@ public record EvaluatorSettings(List<Path> storeRoots, Path workDir, String devi
         if (groupId == null || groupId.isBlank()) {
             throw new IllegalArgumentException("the evaluator needs a consumer group id");
         }
+        objectStore = objectStore == null ? Optional.empty() : objectStore;
+        if (artifactsUri != null && !artifactsUri.endsWith("/")) {
+            artifactsUri = artifactsUri + "/";
+        }
         if (definitionCatchUp == null || definitionCatchUp.isNegative() || definitionCatchUp.isZero()) {
             throw new IllegalArgumentException("definition catch-up must be a positive duration, got " + definitionCatchUp);
         }
@@ -76,37 +87,46 @@ public record EvaluatorSettings(List<Path> storeRoots, Path workDir, String devi
         return new EvaluatorSettings(storeRoots, workDir, DEFAULT_DEVICE, DEFAULT_BATCH_SIZE,
                 DEFAULT_ARCHITECTURE_CACHE_SIZE, DEFAULT_DATA_CACHE_SIZE, DEFAULT_RUNNING_SUM_CACHE_SIZE,
                 DEFAULT_HASH_CACHE_SIZE, DEFAULT_GROUP_ID, DEFAULT_MAX_POLL_RECORDS,
-                Duration.parse(DEFAULT_DEFINITION_CATCH_UP), DEFAULT_CRASH_ATTEMPTS);
+                Duration.parse(DEFAULT_DEFINITION_CATCH_UP), DEFAULT_CRASH_ATTEMPTS, Optional.empty(), null);
     }
 
     public EvaluatorSettings withDevice(String newDevice) {
         return new EvaluatorSettings(storeRoots, workDir, newDevice, batchSize, architectureCacheSize, dataCacheSize,
-                runningSumCacheSize, hashCacheSize, groupId, maxPollRecords, definitionCatchUp, crashAttempts);
+                runningSumCacheSize, hashCacheSize, groupId, maxPollRecords, definitionCatchUp, crashAttempts, objectStore, artifactsUri);
     }
 
     public EvaluatorSettings withBatchSize(int newBatchSize) {
         return new EvaluatorSettings(storeRoots, workDir, device, newBatchSize, architectureCacheSize, dataCacheSize,
-                runningSumCacheSize, hashCacheSize, groupId, maxPollRecords, definitionCatchUp, crashAttempts);
+                runningSumCacheSize, hashCacheSize, groupId, maxPollRecords, definitionCatchUp, crashAttempts, objectStore, artifactsUri);
     }
 
     public EvaluatorSettings withGroupId(String newGroupId) {
         return new EvaluatorSettings(storeRoots, workDir, device, batchSize, architectureCacheSize, dataCacheSize,
-                runningSumCacheSize, hashCacheSize, newGroupId, maxPollRecords, definitionCatchUp, crashAttempts);
+                runningSumCacheSize, hashCacheSize, newGroupId, maxPollRecords, definitionCatchUp, crashAttempts, objectStore, artifactsUri);
     }
 
     public EvaluatorSettings withCacheSizes(int architectures, int dataSplits, int runningSums) {
         return new EvaluatorSettings(storeRoots, workDir, device, batchSize, architectures, dataSplits, runningSums,
-                hashCacheSize, groupId, maxPollRecords, definitionCatchUp, crashAttempts);
+                hashCacheSize, groupId, maxPollRecords, definitionCatchUp, crashAttempts, objectStore, artifactsUri);
     }
 
     public EvaluatorSettings withMaxPollRecords(int records) {
         return new EvaluatorSettings(storeRoots, workDir, device, batchSize, architectureCacheSize, dataCacheSize,
-                runningSumCacheSize, hashCacheSize, groupId, records, definitionCatchUp, crashAttempts);
+                runningSumCacheSize, hashCacheSize, groupId, records, definitionCatchUp, crashAttempts, objectStore,
+                artifactsUri);
     }
 
     public EvaluatorSettings withCrashAttempts(int attempts) {
         return new EvaluatorSettings(storeRoots, workDir, device, batchSize, architectureCacheSize, dataCacheSize,
-                runningSumCacheSize, hashCacheSize, groupId, maxPollRecords, definitionCatchUp, attempts);
+                runningSumCacheSize, hashCacheSize, groupId, maxPollRecords, definitionCatchUp, attempts, objectStore,
+                artifactsUri);
+    }
+
+    /** Reads s3:// URIs through {@code store} and publishes soups to {@code artifacts} (null: the default). */
+    public EvaluatorSettings withObjectStore(Optional<S3Settings> store, String artifacts) {
+        return new EvaluatorSettings(storeRoots, workDir, device, batchSize, architectureCacheSize, dataCacheSize,
+                runningSumCacheSize, hashCacheSize, groupId, maxPollRecords, definitionCatchUp, crashAttempts, store,
+                artifacts);
     }
 
     private static void positive(String what, int value) {

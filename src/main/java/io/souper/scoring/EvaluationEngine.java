@@ -2,12 +2,38 @@ package io.souper.scoring;
 
 import ai.djl.Device;
 import io.souper.checkpoint.ArtifactManifest;
+import io.souper.checkpoint.ByteSource;
+import io.souper.checkpoint.CheckpointErrorCode;
+import io.souper.checkpoint.FileBlobStore;
 import io.souper.checkpoint.FileCheckpointStore;
 import io.souper.checkpoint.SafetensorsReader;
+import io.souper.checkpoint.SafetensorsStreamSink;
+import io.souper.checkpoint.Sha256;
 import io.souper.checkpoint.StoredArtifact;
 import io.souper.data.TensorSplit;
+import io.souper.checkpoint.TensorSpec;
+import io.souper.checkpoint.s3.S3CheckpointStore;
+import io.souper.checkpoint.sharded.ShardedAverager;
+import io.souper.checkpoint.sharded.ShardedCheckpoint;
+import io.souper.checkpoint.sharded.SoupFiles;
+import io.souper.checkpoint.store.ArtifactPublisher;
+import io.souper.checkpoint.store.BlobStore;
+import io.souper.checkpoint.store.BlobStores;
+import io.souper.data.LabeledImages;
+import io.souper.errors.SouperException;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +82,15 @@ public final class EvaluationEngine implements AutoCloseable {
         }
     }
 
-    private final FileCheckpointStore store;
+    private final BlobStores stores;
+    /** {@code file:} URIs as paths (architectures, which libtorch loads from a file). */
+    private final FileCheckpointStore files;
+    /** Single-file soups published to a {@code file:} artifact directory (manifests updated in place). */
+    private final FileCheckpointStore fileArtifacts;
+    /** Soups published to an object store, and sharded soups (shards + index) anywhere. */
+    private final ArtifactPublisher publisher;
+    private final Path staging;
+    private final Path fetchedArchitectures;
     private final Device device;
     private final int batchSize;
     private final ArchitectureCache architectures;
@@ -71,9 +105,26 @@ public final class EvaluationEngine implements AutoCloseable {
     private final BoundedLru<String, ScoreResult> logits;
     /** Hyper-parameters of checkpoints scored here, for the manifests of candidates made of them. */
     private final BoundedLru<String, Map<String, String>> hyperParameters;
+    /**
+     * Held-out results of ingredient lists scored here (a checkpoint alone, a candidate), by soup and
+     * ordered ingredients: a candidate is written to the store only if it could become the soup, i.e.
+     * unless the soup it extends is known here to score strictly better (see {@link #mustPublish}).
+     */
+    private final BoundedLru<String, SplitScore> heldOutScores;
 
     public EvaluationEngine(ScoringSettings settings, Device device) {
-        this.store = new FileCheckpointStore(settings.storeRoots());
+        List<BlobStore> blobStores = new ArrayList<>();
+        blobStores.add(new FileBlobStore(settings.storeRoots()));
+        settings.objectStore().ifPresent(s3 -> blobStores.add(new S3CheckpointStore(s3)));
+        this.stores = new BlobStores(blobStores);
+        this.files = new FileCheckpointStore(settings.storeRoots());
+        BlobStore artifactStore = stores.forUri(settings.artifactsUri());
+        this.fileArtifacts = artifactStore.scheme().equals("file")
+                ? new FileCheckpointStore(settings.storeRoots(), Path.of(URI.create(settings.artifactsUri())))
+                : null;
+        this.publisher = new ArtifactPublisher(artifactStore, settings.artifactsUri());
+        this.staging = directory(settings.workDir().resolve("staging"));
+        this.fetchedArchitectures = directory(settings.workDir().resolve("architectures"));
         this.device = device;
         this.batchSize = settings.batchSize();
         this.architectures = new ArchitectureCache(device, settings.architectureCacheSize());
@@ -82,6 +133,15 @@ public final class EvaluationEngine implements AutoCloseable {
         this.hashes = new FileHashes(settings.hashCacheSize());
         this.hyperParameters = new BoundedLru<>(settings.hashCacheSize(), (k, v) -> { });
         this.logits = new BoundedLru<>(LOGITS_CACHE_ENTRIES, (k, v) -> { });
+        this.heldOutScores = new BoundedLru<>(settings.hashCacheSize(), (k, v) -> { });
+    }
+
+    private static Path directory(Path dir) {
+        try {
+            return Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new SouperException(CheckpointErrorCode.IO_ERROR, "cannot create " + dir + ": " + e, e);
+        }
     }
 
     /** "cpu" or "gpu:N": where this engine scores. */
@@ -100,15 +160,17 @@ public final class EvaluationEngine implements AutoCloseable {
     /** Scores one checkpoint alone, on every split of the soup. */
     private ScoringResult checkpoint(ScoringRequest request) {
         SoupData soup = request.soup();
-        ResolvedIngredient self = resolve(request.ingredients().get(0));
-        Splits data = splits(soup, request.splits());
-        hyperParameters.put(key(soup.soupId(), self.checkpointId()), self.ref().hyperParameters());
-        MemberScores member = new MemberScores(self, soup, new Scorer(architecture(soup), batchSize));
-        Map<NamedSplit, SplitScore> scores = new LinkedHashMap<>();
-        for (NamedSplit split : data.all()) {
-            scores.put(split, SplitScore.of(split.name(), member.score(split)));
+        try (ResolvedIngredient self = resolve(request.ingredients().get(0))) {
+            Splits data = splits(soup, request.splits());
+            hyperParameters.put(key(soup.soupId(), self.checkpointId()), self.ref().hyperParameters());
+            MemberScores member = new MemberScores(self, soup, new Scorer(architecture(soup), batchSize));
+            Map<NamedSplit, SplitScore> scores = new LinkedHashMap<>();
+            for (NamedSplit split : data.all()) {
+                scores.put(split, SplitScore.of(split.name(), member.score(split)));
+            }
+            heldOutScores.put(scoresKey(soup.soupId(), List.of(self)), scores.get(data.heldOut()));
+            return result(List.of(self.verified()), scores, data, null, member.imagesScored);
         }
-        return result(List.of(self.verified()), scores, data, null, member.imagesScored);
     }
 
     /** One checkpoint's scores, split by split, from the logits cache or by loading it (once) and scoring. */
@@ -132,7 +194,7 @@ public final class EvaluationEngine implements AutoCloseable {
                 return known.get();
             }
             if (!loaded) {
-                load(scorer.architecture(), checkpoint.path());
+                load(scorer.architecture(), checkpoint);
                 loaded = true;
             }
             ScoreResult result = scorer.scoreWithLogits(split.images());
@@ -144,44 +206,150 @@ public final class EvaluationEngine implements AutoCloseable {
 
     /**
      * Scores the uniform average of the ingredients: the soup in join order, then the checkpoint
-     * tried. The average is stored content-addressed (a repeated request finds its bytes already
-     * there) with a manifest naming the ingredients and, once scored, the scores.
+     * tried. The average streams from the soup's running sum straight into the module (scored
+     * from memory, never written just to be read back); it is stored content-addressed, with a
+     * manifest naming the ingredients and the scores, only when it may become the soup or a report
+     * asked for it ({@link #mustPublish}). A repeated request finds its bytes already there.
      */
     private ScoringResult candidate(ScoringRequest request) {
         SoupData soup = request.soup();
-        List<ResolvedIngredient> ingredients = request.ingredients().stream().map(this::resolve).toList();
-        TorchScriptArchitecture architecture = architecture(soup);
-        Splits data = splits(soup, request.splits());
-        List<ResolvedIngredient> base = ingredients.subList(0, ingredients.size() - 1);
-        ResolvedIngredient tried = ingredients.get(ingredients.size() - 1);
+        List<ResolvedIngredient> ingredients = resolveAll(request.ingredients());
+        try {
+            requireOneDtype(ingredients);
+            TorchScriptArchitecture architecture = architecture(soup);
+            Splits data = splits(soup, request.splits());
+            List<ResolvedIngredient> base = ingredients.subList(0, ingredients.size() - 1);
+            ResolvedIngredient tried = ingredients.get(ingredients.size() - 1);
+            SafetensorsStreamSink weights = new SafetensorsStreamSink(architecture.stateDictSink());
+            sums.writeAverage(soup.soupId(), base, tried, weights);
+            if (!weights.complete()) {
+                throw new IllegalStateException("the average of " + ingredients.size() + " ingredients ended early");
+            }
+            LOG.debug("average of {} ingredients for soup {}; running sums so far: {}", ingredients.size(),
+                    soup.soupId(), sums.stats());
+            Scorer scorer = new Scorer(architecture, batchSize);
+            Map<NamedSplit, SplitScore> scores = new LinkedHashMap<>();
+            for (NamedSplit split : data.all()) {
+                scores.put(split, SplitScore.of(split.name(), scorer.score(split.images())));
+            }
+            SplitScore heldOut = scores.get(data.heldOut());
+            StoredArtifact artifact = null;
+            if (mustPublish(soup.soupId(), base, heldOut, request.splits())) {
+                artifact = publish(soup, base, tried, ingredients, data, scores);
+            }
+            heldOutScores.put(scoresKey(soup.soupId(), ingredients), heldOut);
+            return result(ingredients.stream().map(ResolvedIngredient::verified).toList(), scores, data, artifact,
+                    data.images());
+        } finally {
+            ingredients.forEach(ResolvedIngredient::close);
+        }
+    }
+
+    /**
+     * Whether a candidate's average must be in the store: when a report asks for every split (it
+     * describes the artifact), and whenever the souper may accept it, i.e. unless the soup it
+     * extends was scored here and holds strictly more held-out images right (then neither accept
+     * rule, {@code >} nor {@code >=}, takes it). When the soup's score is unknown here (another
+     * evaluator scored it, or this one restarted), it is written, as before.
+     */
+    private boolean mustPublish(String soupId, List<ResolvedIngredient> base, SplitScore heldOut,
+                                ScoringRequest.Splits which) {
+        if (which == ScoringRequest.Splits.ALL || base.isEmpty()) {
+            return true;
+        }
+        Optional<SplitScore> soupScore = heldOutScores.get(scoresKey(soupId, base));
+        return soupScore.map(s -> s.total() != heldOut.total() || heldOut.correct() >= s.correct()).orElse(true);
+    }
+
+    /**
+     * Stores the average (its bytes are those just scored: the same sums in the same order). A
+     * single-file soup in a {@code file:} artifact directory is written there directly and its
+     * manifest's scores are merged; a sharded soup (the first ingredient's layout, its own index)
+     * or any soup bound for an object store is staged under the work directory and published.
+     */
+    private StoredArtifact publish(SoupData soup, List<ResolvedIngredient> base, ResolvedIngredient tried,
+                                   List<ResolvedIngredient> ingredients, Splits data,
+                                   Map<NamedSplit, SplitScore> scores) {
+        Map<String, Double> newScores = new TreeMap<>();
+        newScores.put(HELD_OUT, scores.get(data.heldOut()).accuracy());
+        data.test().ifPresent(t -> newScores.put(TEST, scores.get(t).accuracy()));
+        data.shifts().forEach(s -> newScores.put(SHIFT_SCORE_PREFIX + s.name(), scores.get(s).accuracy()));
         ArtifactManifest manifest = new ArtifactManifest(ArtifactManifest.UNIFORM_AVERAGE,
                 ingredients.stream().map(i -> new ArtifactManifest.Ingredient(i.checkpointId(), i.ref().uri(),
-                        i.sha256(), hyperParametersOf(soup, i))).toList(), Map.of());
-        StoredArtifact artifact = store.writeArtifact(out -> sums.writeAverage(soup.soupId(), base, tried, out),
-                manifest);
-        LOG.debug("average of {} ingredients for soup {}; running sums so far: {}", ingredients.size(),
-                soup.soupId(), sums.stats());
-        load(architecture, artifact.path());
-        Scorer scorer = new Scorer(architecture, batchSize);
-        Map<NamedSplit, SplitScore> scores = new LinkedHashMap<>();
-        for (NamedSplit split : data.all()) {
-            scores.put(split, SplitScore.of(split.name(), scorer.score(split.images())));
+                        i.sha256(), hyperParametersOf(soup, i))).toList(), newScores);
+        boolean sharded = ingredients.get(0).checkpoint().isSharded();
+        if (!sharded && fileArtifacts != null) {
+            StoredArtifact artifact = fileArtifacts.writeArtifact(
+                    out -> sums.writeAverage(soup.soupId(), base, tried, out), manifest);
+            // a held-out-only evaluation must not erase the test and shift scores a report put there
+            Map<String, Double> merged = new TreeMap<>(fileArtifacts.readManifest(artifact.sha256())
+                    .map(ArtifactManifest::scores).orElse(Map.of()));
+            merged.putAll(newScores);
+            fileArtifacts.updateManifest(artifact.sha256(), manifest.withScores(merged));
+            return artifact;
         }
-        // a held-out-only evaluation must not erase the test and shift scores a report put there
-        Map<String, Double> manifestScores = new TreeMap<>(store.readManifest(artifact.sha256())
-                .map(ArtifactManifest::scores).orElse(Map.of()));
-        manifestScores.put(HELD_OUT, scores.get(data.heldOut()).accuracy());
-        data.test().ifPresent(t -> manifestScores.put(TEST, scores.get(t).accuracy()));
-        data.shifts().forEach(s -> manifestScores.put(SHIFT_SCORE_PREFIX + s.name(), scores.get(s).accuracy()));
-        store.updateManifest(artifact.sha256(), manifest.withScores(manifestScores));
-        return result(ingredients.stream().map(ResolvedIngredient::verified).toList(), scores, data, artifact,
-                data.images());
+        Path dir = null;
+        try {
+            dir = Files.createTempDirectory(staging, "soup-");
+            SoupFiles soupFiles;
+            if (sharded) {
+                soupFiles = new ShardedAverager().average(
+                        ingredients.stream().map(ResolvedIngredient::checkpoint).toList(), dir);
+            } else {
+                Path file = dir.resolve(ShardedAverager.SINGLE_FILE);
+                MessageDigest digest = Sha256.newDigest();
+                try (OutputStream out = new DigestOutputStream(
+                        new BufferedOutputStream(Files.newOutputStream(file), 1 << 20), digest)) {
+                    sums.writeAverage(soup.soupId(), base, tried, out);
+                }
+                String sha = Sha256.hex(digest.digest());
+                soupFiles = new SoupFiles(dir, Map.of(ShardedAverager.SINGLE_FILE, sha), false, sha, Files.size(file));
+            }
+            ArtifactPublisher.Published published = publisher.publish(soupFiles, manifest);
+            return new StoredArtifact(published.uri(), null, published.sha256(), published.sizeBytes(),
+                    published.reused());
+        } catch (IOException e) {
+            throw new SouperException(CheckpointErrorCode.IO_ERROR, "staging the soup of " + soup.soupId()
+                    + " in " + staging + ": " + e, e);
+        } finally {
+            deleteQuietly(dir);
+        }
+    }
+
+    /**
+     * A soup averages checkpoints of one dtype: fp16 and bf16 round differently, so a mixed soup
+     * has no dtype to be written back in. DTYPE_MISMATCH, naming both checkpoints, not retriable.
+     */
+    private static void requireOneDtype(List<ResolvedIngredient> ingredients) {
+        ResolvedIngredient first = ingredients.get(0);
+        Map<String, TensorSpec> reference = new HashMap<>();
+        first.checkpoint().tensors().forEach(t -> reference.put(t.name(), t));
+        for (ResolvedIngredient other : ingredients.subList(1, ingredients.size())) {
+            for (TensorSpec spec : other.checkpoint().tensors()) {
+                TensorSpec mine = reference.get(spec.name());
+                if (mine != null && mine.dtype() != spec.dtype()) {
+                    throw new SouperException(CheckpointErrorCode.DTYPE_MISMATCH, "mixed dtypes across the soup's "
+                            + "ingredients: tensor '" + spec.name() + "' is " + spec.dtype() + " in checkpoint "
+                            + other.checkpointId() + " (" + other.ref().uri() + ") but " + mine.dtype()
+                            + " in checkpoint " + first.checkpointId() + " (" + first.ref().uri() + "); a soup "
+                            + "averages checkpoints of one dtype and is written back in it");
+                }
+            }
+        }
     }
 
     /** The ensemble baseline: top-1 accuracy of the mean of the ingredients' logits, on every split. */
     private ScoringResult ensemble(ScoringRequest request) {
         SoupData soup = request.soup();
-        List<ResolvedIngredient> members = request.ingredients().stream().map(this::resolve).toList();
+        List<ResolvedIngredient> members = resolveAll(request.ingredients());
+        try {
+            return ensemble(soup, members, request);
+        } finally {
+            members.forEach(ResolvedIngredient::close);
+        }
+    }
+
+    private ScoringResult ensemble(SoupData soup, List<ResolvedIngredient> members, ScoringRequest request) {
         Splits data = splits(soup, request.splits());
         Scorer scorer = new Scorer(architecture(soup), batchSize);
         // Members scored before (as checkpoints) cost nothing; the others are loaded once each.
@@ -209,15 +377,71 @@ public final class EvaluationEngine implements AutoCloseable {
         return hyperParameters.get(key(soup.soupId(), ingredient.checkpointId())).orElse(Map.of());
     }
 
-    /** Inside the roots, an existing file, and the announced hash if there is one (memoised). */
+    /**
+     * Inside the stores (roots or allowed bucket/prefix pairs), opened (one file, or an index and
+     * every shard it names, checked against it), and hashed: the announced hash if there is one,
+     * every shard the index lists a hash for (memoised by what identifies the bytes).
+     */
     private ResolvedIngredient resolve(CheckpointRef ref) {
-        Path path = store.resolve(ref.uri());
-        String sha = ref.sha256() != null ? hashes.verify(path, ref.sha256()) : hashes.sha256(path);
-        return new ResolvedIngredient(ref, path, sha);
+        BlobStore store = stores.forUri(ref.uri());
+        ShardedCheckpoint checkpoint = ShardedCheckpoint.open(store, ref.uri());
+        try {
+            return new ResolvedIngredient(ref, checkpoint, hashes.sha256(store, checkpoint, ref.sha256()));
+        } catch (RuntimeException e) {
+            checkpoint.close();
+            throw e;
+        }
+    }
+
+    /** Every ingredient resolved, or none left open. */
+    private List<ResolvedIngredient> resolveAll(List<CheckpointRef> refs) {
+        List<ResolvedIngredient> out = new ArrayList<>(refs.size());
+        try {
+            for (CheckpointRef ref : refs) {
+                out.add(resolve(ref));
+            }
+            return out;
+        } catch (RuntimeException e) {
+            out.forEach(ResolvedIngredient::close);
+            throw e;
+        }
     }
 
     private TorchScriptArchitecture architecture(SoupData soup) {
-        return architectures.get(store.resolve(soup.architectureUri()));
+        return architectures.get(localArchitecture(soup.architectureUri()));
+    }
+
+    /**
+     * libtorch loads a TorchScript file from disk: a {@code file:} architecture is used where it is,
+     * one in an object store is fetched once into the work directory, named by its ETag, so a
+     * replaced object is fetched again and an unchanged one never.
+     */
+    private Path localArchitecture(String uri) {
+        BlobStore store = stores.forUri(uri);
+        if (store.scheme().equals("file")) {
+            return files.resolve(uri);
+        }
+        try (ByteSource source = store.open(uri)) {
+            String version = source.version() != null ? source.version() : uri + "@" + System.nanoTime();
+            Path target = fetchedArchitectures.resolve(
+                    Sha256.hex(Sha256.newDigest().digest(version.getBytes(StandardCharsets.UTF_8))) + ".pt");
+            if (!Files.isRegularFile(target)) {
+                Path temp = Files.createTempFile(fetchedArchitectures, ".fetch-", ".tmp");
+                try (OutputStream out = Files.newOutputStream(temp)) {
+                    ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+                    long position = 0;
+                    int n;
+                    while ((n = source.read(buffer.clear(), position)) >= 0) {
+                        out.write(buffer.array(), 0, n);
+                        position += n;
+                    }
+                }
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            }
+            return target;
+        } catch (IOException e) {
+            throw new SouperException(CheckpointErrorCode.IO_ERROR, uri + ": fetching the architecture: " + e, e);
+        }
     }
 
     /** The soup's held-out split, and its test and shift splits when all are asked for (and defined). */
@@ -233,11 +457,42 @@ public final class EvaluationEngine implements AutoCloseable {
         return new Splits(heldOut, test, shifts);
     }
 
-    private static void load(TorchScriptArchitecture architecture, Path weights) {
-        try (SafetensorsReader reader = SafetensorsReader.open(weights)) {
+    /** A local single file is memory-mapped; shards and objects are streamed tensor by tensor. */
+    private static void load(TorchScriptArchitecture architecture, ResolvedIngredient checkpoint) {
+        ShardedCheckpoint weights = checkpoint.checkpoint();
+        if (!weights.isSharded()) {
+            architecture.loadStateDict(weights.reader(weights.shards().get(0)));
+            return;
+        }
+        try (SafetensorsReader reader = weights.asOneReader()) {
             architecture.loadStateDict(reader);
         }
     }
+
+    /** Key of an ordered ingredient list's held-out score. */
+    private static String scoresKey(String soupId, List<ResolvedIngredient> ingredients) {
+        StringBuilder key = new StringBuilder(soupId);
+        ingredients.forEach(i -> key.append('\u0000').append(i.checkpointId()).append('\u0001').append(i.sha256()));
+        return key.toString();
+    }
+
+    private static void deleteQuietly(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    LOG.warn("cannot delete {}: {}", p, e.toString());
+                }
+            });
+        } catch (IOException e) {
+            LOG.warn("cannot delete {}: {}", dir, e.toString());
+        }
+    }
+
 
     /** Puts each split's score in its named place (scores are keyed by split, so a shift called "test" stays a shift). */
     private static ScoringResult result(List<CheckpointRef> ingredients, Map<NamedSplit, SplitScore> scores,
@@ -255,5 +510,6 @@ public final class EvaluationEngine implements AutoCloseable {
     @Override
     public void close() {
         architectures.close();
+        stores.close();
     }
 }

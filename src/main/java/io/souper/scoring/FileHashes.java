@@ -1,61 +1,50 @@
 package io.souper.scoring;
 
 import io.souper.checkpoint.CheckpointErrorCode;
-import io.souper.errors.SouperException;
 import io.souper.checkpoint.Sha256;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
+import io.souper.checkpoint.sharded.CheckpointHashes;
+import io.souper.checkpoint.sharded.ShardedCheckpoint;
+import io.souper.checkpoint.store.BlobStore;
+import io.souper.errors.SouperException;
+import java.util.Optional;
 
 /**
- * Remembers the sha256 of files it has hashed, keyed by real path, size and modification time,
- * so verifying the hash of a checkpoint that was already verified (when it was scored alone, or
- * for an earlier candidate) costs a stat instead of reading the file again. A rewritten file has
- * a new key and is hashed again. Not thread-safe.
+ * Remembers the sha256 of checkpoints it has hashed (a single file, or the composite hash of a
+ * sharded checkpoint, see {@link CheckpointHashes}), keyed by what identifies their bytes without
+ * reading them ({@link ShardedCheckpoint#fingerprint()}: a file's real path, size and modification
+ * time, an object's ETag and size, the index's own hash), so verifying a checkpoint that was
+ * already verified (when it was scored alone, or for an earlier candidate) costs a stat or a
+ * HEAD instead of reading every byte again. Rewritten bytes have a new key and are hashed again.
+ * Not thread-safe.
  */
 final class FileHashes {
 
-    private record Key(Path realPath, long size, long modifiedNanos) {
-    }
-
-    private final BoundedLru<Key, String> memo;
+    private final BoundedLru<String, String> memo;
 
     FileHashes(int capacity) {
         this.memo = new BoundedLru<>(capacity, (k, v) -> { });
     }
 
-    /** Lower-case hex sha256 of {@code file}, from memory when the file has not changed. */
-    String sha256(Path file) {
-        Key key = key(file);
-        return memo.get(key).orElseGet(() -> {
-            String sha = Sha256.of(key.realPath());
-            memo.put(key, sha);
-            return sha;
-        });
-    }
-
-    /** HASH_MISMATCH (naming both hashes) unless {@code file} hashes to {@code expected}; returns the hash. */
-    String verify(Path file, String expected) {
-        String want = Sha256.normalise(expected);
-        String got = sha256(file);
-        if (!got.equals(want)) {
-            throw new SouperException(CheckpointErrorCode.HASH_MISMATCH,
-                    file + ": sha256 is " + got + ", but the event announced " + want);
+    /**
+     * The checkpoint's sha256, from memory when its bytes have not changed; HASH_MISMATCH (naming
+     * both hashes) unless it equals {@code expected}, when that is not null, and unless every shard
+     * hashes to what the index lists.
+     */
+    String sha256(BlobStore store, ShardedCheckpoint checkpoint, String expected) {
+        Optional<String> key = checkpoint.fingerprint();
+        String sha = key.flatMap(memo::get).orElse(null);
+        if (sha == null) {
+            sha = CheckpointHashes.verifiedSha256(store, checkpoint, null);
+            String computed = sha;
+            key.ifPresent(k -> memo.put(k, computed));
         }
-        return got;
-    }
-
-    private static Key key(Path file) {
-        try {
-            Path real = file.toRealPath();
-            BasicFileAttributes attrs = Files.readAttributes(real, BasicFileAttributes.class);
-            return new Key(real, attrs.size(), attrs.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS));
-        } catch (NoSuchFileException e) {
-            throw new SouperException(CheckpointErrorCode.FILE_NOT_FOUND, file + ": no such file", e);
-        } catch (IOException e) {
-            throw new SouperException(CheckpointErrorCode.IO_ERROR, file + ": " + e, e);
+        if (expected != null) {
+            String want = Sha256.normalise(expected);
+            if (!sha.equals(want)) {
+                throw new SouperException(CheckpointErrorCode.HASH_MISMATCH, checkpoint.uri() + ": sha256 is " + sha
+                        + ", but the event announced " + want);
+            }
         }
+        return sha;
     }
 }

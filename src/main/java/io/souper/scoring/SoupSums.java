@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.souper.errors.SouperException;
 import io.souper.checkpoint.CheckpointErrorCode;
 import io.souper.checkpoint.RunningSum;
+import io.souper.checkpoint.SafetensorsReader;
 import io.souper.checkpoint.Sha256;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -81,7 +82,9 @@ final class SoupSums {
     void writeAverage(String soupId, List<ResolvedIngredient> soup, ResolvedIngredient candidate, OutputStream out) {
         RunningSum sum = sumOf(soupId, soup);
         checkpointsRead++;
-        sum.averageWith(candidate.path(), out);
+        try (SafetensorsReader reader = candidate.reader()) {
+            sum.averageWith(reader, out);
+        }
     }
 
     /** The running sum of exactly {@code soup}, from the cache, extended, or rebuilt. */
@@ -113,7 +116,9 @@ final class SoupSums {
             // The listing is removed first: a sum file that changed without its listing is never trusted.
             Files.deleteIfExists(dir.resolve(INGREDIENTS_FILE));
             for (ResolvedIngredient ingredient : soup.subList(from, soup.size())) {
-                sum = sum.add(ingredient.checkpointId(), ingredient.path(), dir.resolve(SUM_FILE));
+                try (SafetensorsReader reader = ingredient.reader()) {
+                    sum = sum.add(ingredient.checkpointId(), reader, dir.resolve(SUM_FILE));
+                }
                 checkpointsRead++;
             }
             writeListing(dir, wanted);

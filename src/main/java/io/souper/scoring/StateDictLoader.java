@@ -6,7 +6,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
+import io.souper.checkpoint.DType;
 import io.souper.checkpoint.Tensor;
+import io.souper.checkpoint.TensorSpec;
 import io.souper.checkpoint.TensorConversions;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -14,6 +16,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -65,11 +68,68 @@ final class StateDictLoader {
         }
     }
 
+    /**
+     * Loads a state dict that arrives one tensor at a time (a checkpoint read from an object store
+     * or from shards, an average computed on the fly), so only one tensor is staged at once,
+     * never the whole checkpoint. Names, shapes and dtypes are all checked by {@link #begin}
+     * before the first byte is copied; a tensor found non-finite while streaming leaves the
+     * module marked incomplete (scoring then refuses it until a full load succeeds).
+     */
+    static final class Streaming {
+        private final TorchScriptArchitecture architecture;
+        private final Set<String> remaining;
+
+        private Streaming(TorchScriptArchitecture architecture, Set<String> names) {
+            this.architecture = architecture;
+            this.remaining = new TreeSet<>(names);
+        }
+
+        /** Loads one tensor into its slot. */
+        void tensor(Tensor tensor) {
+            if (!remaining.remove(tensor.name())) {
+                throw new IllegalStateException("tensor '" + tensor.name() + "' was not announced or came twice");
+            }
+            boolean grad = JniUtils.isGradMode();
+            JniUtils.setGradMode(false);
+            try (NDManager staging = architecture.manager().newSubManager()) {
+                ArchitectureTensor spec = architecture.stateDictTensors().get(tensor.name());
+                NDArray converted = stage(staging, spec, tensor);
+                architecture.slots().get(tensor.name()).set(EVERYTHING, converted);
+            } finally {
+                JniUtils.setGradMode(grad);
+            }
+        }
+
+        /** Every announced tensor arrived: the module holds exactly the new state dict. */
+        void end() {
+            if (!remaining.isEmpty()) {
+                throw new IllegalStateException("state dict ended without " + names(new TreeSet<>(remaining)));
+            }
+            architecture.weightsComplete(true);
+        }
+    }
+
+    /** Checks every announced tensor's name, shape and dtype, then starts a {@link Streaming} load. */
+    static Streaming begin(TorchScriptArchitecture architecture, List<TensorSpec> specs) {
+        Map<String, TensorSpec> byName = new LinkedHashMap<>();
+        specs.forEach(s -> byName.put(s.name(), s));
+        checkKeys(architecture, byName.keySet());
+        for (TensorSpec spec : specs) {
+            check(architecture.stateDictTensors().get(spec.name()), spec.dtype(), spec.shape());
+        }
+        architecture.weightsComplete(false);
+        return new Streaming(architecture, byName.keySet());
+    }
+
     private static void checkKeys(TorchScriptArchitecture architecture, Map<String, Tensor> stateDict) {
+        checkKeys(architecture, stateDict.keySet());
+    }
+
+    private static void checkKeys(TorchScriptArchitecture architecture, Set<String> names) {
         Map<String, ArchitectureTensor> expected = architecture.stateDictTensors();
         TreeSet<String> missing = new TreeSet<>(expected.keySet());
-        missing.removeAll(stateDict.keySet());
-        TreeSet<String> unexpected = new TreeSet<>(stateDict.keySet());
+        missing.removeAll(names);
+        TreeSet<String> unexpected = new TreeSet<>(names);
         unexpected.removeAll(expected.keySet());
         if (missing.isEmpty() && unexpected.isEmpty()) {
             return;
@@ -93,21 +153,7 @@ final class StateDictLoader {
 
     /** The checkpoint tensor as an array of the architecture's dtype, checked. */
     private static NDArray stage(NDManager staging, ArchitectureTensor spec, Tensor tensor) {
-        if (!Arrays.equals(tensor.shape(), spec.shape())) {
-            throw new SouperException(ScoringErrorCode.SHAPE_MISMATCH, "tensor '" + spec.name() + "' has shape "
-                    + Arrays.toString(tensor.shape()) + " in the checkpoint but " + Arrays.toString(spec.shape())
-                    + " in the architecture");
-        }
-        if (!TorchTypes.convertible(tensor.dtype(), spec.dtype())) {
-            throw new SouperException(ScoringErrorCode.DTYPE_MISMATCH, "tensor '" + spec.name() + "' is "
-                    + tensor.dtype() + " in the checkpoint but " + spec.dtype() + " in the architecture; only "
-                    + "float<->float and integer<->integer conversions keep the meaning of the values");
-        }
-        // DJL 0.36 aborts the JVM on any BFLOAT16 array: widen F16/BF16 to F32 in Java (exact).
-        if (spec.dtype() == io.souper.checkpoint.DType.BF16) {
-            throw new SouperException(ScoringErrorCode.DTYPE_MISMATCH, "tensor '" + spec.name() + "' is BF16 in the "
-                    + "architecture, which DJL 0.36 cannot write without aborting; export the architecture in F32");
-        }
+        check(spec, tensor.dtype(), tensor.shape());
         Tensor engineTensor = tensor.dtype().isHalfPrecision() ? TensorConversions.toFloat32(tensor) : tensor;
         NDArray array = staging.create(directBytes(engineTensor), new Shape(tensor.shape()),
                 TorchTypes.toDjl(engineTensor.dtype()));
@@ -125,6 +171,25 @@ final class StateDictLoader {
             }
         }
         return array;
+    }
+
+    /** SHAPE_MISMATCH or DTYPE_MISMATCH unless a checkpoint tensor of this dtype and shape fits the slot. */
+    private static void check(ArchitectureTensor spec, DType dtype, long[] shape) {
+        if (!Arrays.equals(shape, spec.shape())) {
+            throw new SouperException(ScoringErrorCode.SHAPE_MISMATCH, "tensor '" + spec.name() + "' has shape "
+                    + Arrays.toString(shape) + " in the checkpoint but " + Arrays.toString(spec.shape())
+                    + " in the architecture");
+        }
+        if (!TorchTypes.convertible(dtype, spec.dtype())) {
+            throw new SouperException(ScoringErrorCode.DTYPE_MISMATCH, "tensor '" + spec.name() + "' is "
+                    + dtype + " in the checkpoint but " + spec.dtype() + " in the architecture; only "
+                    + "float<->float and integer<->integer conversions keep the meaning of the values");
+        }
+        // DJL 0.36 aborts the JVM on any BFLOAT16 array: widen F16/BF16 to F32 in Java (exact).
+        if (spec.dtype() == DType.BF16) {
+            throw new SouperException(ScoringErrorCode.DTYPE_MISMATCH, "tensor '" + spec.name() + "' is BF16 in the "
+                    + "architecture, which DJL 0.36 cannot write without aborting; export the architecture in F32");
+        }
     }
 
     /**

@@ -173,11 +173,66 @@ public final class TorchScriptArchitecture implements AutoCloseable {
      * the reader must stay open during the call.
      */
     public void loadStateDict(SafetensorsReader checkpoint) {
+        if (!checkpoint.isLocalFile()) {
+            loadStreaming(checkpoint);
+            return;
+        }
         Map<String, Tensor> stateDict = new LinkedHashMap<>();
         for (String name : checkpoint.names()) {
             stateDict.put(name, checkpoint.map(name));
         }
         loadStateDict(stateDict);
+    }
+
+    /**
+     * Loads a checkpoint that is not a local file (an object, shards seen as one reader) tensor by
+     * tensor: each is read into one direct buffer, loaded, and dropped, so memory holds the module
+     * and one tensor, not the checkpoint.
+     */
+    private void loadStreaming(SafetensorsReader checkpoint) {
+        StateDictSink sink = stateDictSink();
+        sink.begin(checkpoint.tensors());
+        for (io.souper.checkpoint.TensorSpec spec : checkpoint.tensors()) {
+            if (spec.byteSize() > Integer.MAX_VALUE - 16) {
+                throw new SouperException(ScoringErrorCode.SHAPE_MISMATCH, "tensor '" + spec.name() + "' is "
+                        + spec.byteSize() + " bytes, more than one buffer can hold");
+            }
+            java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocateDirect((int) spec.byteSize())
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            checkpoint.read(spec.name(), 0, bytes);
+            sink.tensor(new Tensor(spec.name(), spec.dtype(), spec.shape(), bytes.flip()));
+        }
+        sink.end();
+    }
+
+    /**
+     * A consumer that loads a state dict arriving tensor by tensor (e.g. an average streamed out of
+     * {@link io.souper.checkpoint.RunningSum} through a {@link io.souper.checkpoint.SafetensorsStreamSink}),
+     * with the checks of {@link StateDictLoader} made on the announced specs before any copy.
+     */
+    public StateDictSink stateDictSink() {
+        ensureOpen();
+        return new StateDictSink();
+    }
+
+    /** See {@link #stateDictSink()}. */
+    public final class StateDictSink implements io.souper.checkpoint.SafetensorsStreamSink.Consumer {
+        private StateDictLoader.Streaming load;
+
+        @Override
+        public void begin(java.util.List<io.souper.checkpoint.TensorSpec> tensors) {
+            load = StateDictLoader.begin(TorchScriptArchitecture.this, tensors);
+        }
+
+        @Override
+        public void tensor(Tensor tensor) {
+            load.tensor(tensor);
+        }
+
+        @Override
+        public void end() {
+            load.end();
+        }
     }
 
     /** Every key a checkpoint must hold, in module order (parameters, then buffers by name). */

@@ -2,6 +2,8 @@ package io.souper.scoring;
 
 import ai.djl.Device;
 import io.souper.checkpoint.Sha256;
+import io.souper.checkpoint.FileBlobStore;
+import io.souper.checkpoint.sharded.ShardedCheckpoint;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -102,8 +104,9 @@ public final class CandidateCost {
     }
 
     private static ResolvedIngredient ingredient(String id, Path file, Map<Path, String> hashes) {
-        return new ResolvedIngredient(new CheckpointRef(id, file.toUri().toString(), hashes.get(file), Map.of()), file,
-                hashes.get(file));
+        String uri = file.toUri().toString();
+        return new ResolvedIngredient(new CheckpointRef(id, uri, hashes.get(file), Map.of()),
+                ShardedCheckpoint.open(new FileBlobStore(List.of(file.getParent())), uri), hashes.get(file));
     }
 
     private static Size measure(String mode, int n, int repeats, Runnable candidate) throws IOException {

@@ -7,6 +7,9 @@ import io.souper.checkpoint.SafetensorsWriter;
 import io.souper.checkpoint.Sha256;
 import io.souper.checkpoint.Tensor;
 import io.souper.checkpoint.RunningSum;
+import io.souper.checkpoint.FileBlobStore;
+import io.souper.checkpoint.SafetensorsReader;
+import io.souper.checkpoint.sharded.ShardedCheckpoint;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -115,12 +118,15 @@ class SoupSumsTest {
     void aFailedBuildLeavesNoSumBehindAndTheNextRequestStartsClean() throws Exception {
         SoupSums sums = new SoupSums(tmp.resolve("work"), 8);
         average(sums, "s", List.of(a), b);
-        Path garbage = Files.write(tmp.resolve("garbage.safetensors"), new byte[] {1, 2, 3});
-        ResolvedIngredient bad = new ResolvedIngredient(ref("x", garbage), garbage, Sha256.of(garbage));
+        Path other = tmp.resolve("other-shape.safetensors");
+        SafetensorsWriter.write(other, List.of(new Tensor("layer.weight", DType.F32, new long[] {4, 16},
+                        ByteBuffer.allocate(64 * 4)), new Tensor("layer.steps", DType.I64, new long[] {1},
+                        ByteBuffer.allocate(8))), Map.of());
+        ResolvedIngredient bad = open(ref("x", other), other);
 
         assertThatThrownBy(() -> average(sums, "s", List.of(a, bad), c))
                 .isInstanceOfSatisfying(SouperException.class,
-                        e -> assertThat(e.code()).isEqualTo(CheckpointErrorCode.BAD_HEADER));
+                        e -> assertThat(e.code()).isEqualTo(CheckpointErrorCode.SHAPE_MISMATCH));
         assertThat(directories()).isEmpty();
 
         assertThat(average(sums, "s", List.of(a, b), c)).isEqualTo(fromScratch(a, b, c));
@@ -140,10 +146,14 @@ class SoupSumsTest {
             Path dir = Files.createTempDirectory(tmp, "scratch");
             RunningSum sum = RunningSum.empty();
             for (int i = 0; i < ingredients.length - 1; i++) {
-                sum = sum.add(ingredients[i].checkpointId(), ingredients[i].path(), dir.resolve("sum-" + i));
+                try (SafetensorsReader reader = ingredients[i].reader()) {
+                    sum = sum.add(ingredients[i].checkpointId(), reader, dir.resolve("sum-" + i));
+                }
             }
             ByteArrayOutputStream out = new ByteArrayOutputStream();
-            sum.averageWith(ingredients[ingredients.length - 1].path(), out);
+            try (SafetensorsReader reader = ingredients[ingredients.length - 1].reader()) {
+                sum.averageWith(reader, out);
+            }
             return out.toByteArray();
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
@@ -167,7 +177,12 @@ class SoupSumsTest {
         Path file = tmp.resolve(id + "-" + seed + ".safetensors");
         SafetensorsWriter.write(file, List.of(new Tensor("layer.weight", DType.F32, new long[] {8, 8}, w.flip()),
                 new Tensor("layer.steps", DType.I64, new long[] {1}, step.flip())), Map.of());
-        return new ResolvedIngredient(ref(id, file), file, Sha256.of(file));
+        return open(ref(id, file), file);
+    }
+
+    private ResolvedIngredient open(CheckpointRef ref, Path file) {
+        return new ResolvedIngredient(ref, ShardedCheckpoint.open(new FileBlobStore(List.of(tmp)), ref.uri()),
+                Sha256.of(file));
     }
 
     private static CheckpointRef ref(String id, Path file) {

@@ -56,6 +56,11 @@ final class S3ByteSource implements ByteSource {
         return size;
     }
 
+    @Override
+    public String version() {
+        return etag == null ? null : "s3:" + location.uri() + ":" + size + ":" + etag;
+    }
+
     /** Ranged GETs issued so far. */
     long requests() {
         return requests;

@@ -54,8 +54,22 @@ public final class CheckpointHashes {
      * file's hash for an operator to compare. Returns the file hashes.
      */
     public static Map<String, String> verify(BlobStore store, ShardedCheckpoint checkpoint, String expected) {
-        String want = Sha256.normalise(expected);
         Map<String, String> files = fileHashes(store, checkpoint);
+        check(checkpoint, files, Sha256.normalise(expected));
+        return files;
+    }
+
+    /**
+     * The checkpoint's hash, read once: every shard whose sha256 the index lists is checked
+     * (HASH_MISMATCH naming it), and so is {@code expected} when it is not null.
+     */
+    public static String verifiedSha256(BlobStore store, ShardedCheckpoint checkpoint, String expected) {
+        String want = expected == null ? null : Sha256.normalise(expected);
+        Map<String, String> files = fileHashes(store, checkpoint);
+        return check(checkpoint, files, want);
+    }
+
+    private static String check(ShardedCheckpoint checkpoint, Map<String, String> files, String want) {
         for (Map.Entry<String, String> listed : checkpoint.index().shardSha256().entrySet()) {
             String got = files.get(listed.getKey());
             if (!listed.getValue().equalsIgnoreCase(got)) {
@@ -64,11 +78,11 @@ public final class CheckpointHashes {
             }
         }
         String got = combined(checkpoint.isSharded(), files);
-        if (!got.equals(want)) {
+        if (want != null && !got.equals(want)) {
             throw new SouperException(CheckpointErrorCode.HASH_MISMATCH, checkpoint.uri() + ": sha256 is " + got
-                    + ", expected " + want + (checkpoint.isSharded() ? " (files: " + files + ")" : ""));
+                    + ", but the event announced " + want + (checkpoint.isSharded() ? " (files: " + files + ")" : ""));
         }
-        return files;
+        return got;
     }
 
     /** Streaming sha256 of one blob. */

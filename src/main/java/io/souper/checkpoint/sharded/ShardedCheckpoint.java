@@ -1,6 +1,7 @@
 package io.souper.checkpoint.sharded;
 
 import io.souper.checkpoint.ByteSource;
+import io.souper.checkpoint.ConcatenatedTensors;
 import io.souper.checkpoint.CheckpointErrorCode;
 import io.souper.errors.SouperException;
 import io.souper.checkpoint.SafetensorsReader;
@@ -33,10 +34,12 @@ public final class ShardedCheckpoint implements AutoCloseable {
     private final Map<String, String> shardUris;
     private final Map<String, SafetensorsReader> readers;
     private final Map<String, TensorSpec> specs;
+    private final String indexSha256;
 
-    private ShardedCheckpoint(String uri, String indexUri, ShardIndex index, Map<String, String> shardUris,
-                              Map<String, SafetensorsReader> readers) {
+    private ShardedCheckpoint(String uri, String indexUri, String indexSha256, ShardIndex index,
+                              Map<String, String> shardUris, Map<String, SafetensorsReader> readers) {
         this.uri = uri;
+        this.indexSha256 = indexSha256;
         this.indexUri = indexUri;
         this.index = index;
         this.shardUris = shardUris;
@@ -57,12 +60,14 @@ public final class ShardedCheckpoint implements AutoCloseable {
         String name = uri.substring(uri.lastIndexOf('/') + 1);
         Map<String, String> map = new TreeMap<>();
         single.names().forEach(t -> map.put(t, name));
-        return new ShardedCheckpoint(uri, null, new ShardIndex(map, OptionalLong.of(single.dataBytes()), Map.of()),
+        return new ShardedCheckpoint(uri, null, null, new ShardIndex(map, OptionalLong.of(single.dataBytes()), Map.of()),
                 Map.of(name, uri), Map.of(name, single));
     }
 
     private static ShardedCheckpoint openIndex(BlobStore store, String uri, String indexUri) {
-        ShardIndex index = ShardIndex.parse(indexUri, readSmall(store, indexUri));
+        byte[] indexBytes = readSmall(store, indexUri);
+        ShardIndex index = ShardIndex.parse(indexUri, indexBytes);
+        String indexSha256 = io.souper.checkpoint.Sha256.hex(io.souper.checkpoint.Sha256.newDigest().digest(indexBytes));
         Map<String, String> shardUris = new LinkedHashMap<>();
         Map<String, SafetensorsReader> readers = new LinkedHashMap<>();
         try {
@@ -81,7 +86,7 @@ public final class ShardedCheckpoint implements AutoCloseable {
                 }
             }
             validate(indexUri, index, readers);
-            return new ShardedCheckpoint(uri, indexUri, index, shardUris, readers);
+            return new ShardedCheckpoint(uri, indexUri, indexSha256, index, shardUris, readers);
         } catch (RuntimeException e) {
             readers.values().forEach(SafetensorsReader::close);
             throw e;
@@ -196,6 +201,34 @@ public final class ShardedCheckpoint implements AutoCloseable {
             throw new SouperException(CheckpointErrorCode.KEY_MISMATCH, uri + ": no tensor named '" + tensor + "'");
         }
         return readers.get(shard);
+    }
+
+    /**
+     * All tensors as one safetensors reader (see {@link ConcatenatedTensors}), read from the shards
+     * when asked for; it stays usable while this checkpoint is open, and closing it closes nothing.
+     */
+    public SafetensorsReader asOneReader() {
+        return ConcatenatedTensors.open(uri, tensors(), this::readerOf, null);
+    }
+
+    /**
+     * What identifies this checkpoint's exact bytes without reading the tensors: the index's own
+     * sha256 and every shard's {@link io.souper.checkpoint.ByteSource#version()}; empty when a
+     * source cannot tell (then the bytes must be hashed).
+     */
+    public java.util.Optional<String> fingerprint() {
+        StringBuilder out = new StringBuilder(uri).append('\n');
+        if (indexSha256 != null) {
+            out.append("index ").append(indexSha256).append('\n');
+        }
+        for (Map.Entry<String, SafetensorsReader> shard : readers.entrySet()) {
+            String version = shard.getValue().sourceVersion();
+            if (version == null) {
+                return java.util.Optional.empty();
+            }
+            out.append(shard.getKey()).append(' ').append(version).append('\n');
+        }
+        return java.util.Optional.of(out.toString());
     }
 
     /** Sum of all tensor bytes. */
