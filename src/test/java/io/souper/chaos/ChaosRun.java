@@ -98,7 +98,6 @@ final class ChaosRun {
                 plan.soups(), plan.checkpointsPerSoup());
         try (ChaosCluster cluster = new ChaosCluster(dir, classpath, plan.partitions(), inputs.store)) {
             cluster.startAll(Duration.ofSeconds(300));
-            cluster.supervise();
             KafkaClientConfigs clients = cluster.clients();
             SouperTopics topics = clients.topics();
             try (KafkaProducer<String, SoupDefinition> definitions = new KafkaProducer<>(clients.producer("chaos-definitions"),
