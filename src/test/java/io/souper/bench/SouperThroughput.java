@@ -140,7 +140,7 @@ public final class SouperThroughput {
      * The first checkpoint scores above every later one alone, so none replaces the soup and
      * each later checkpoint is exactly one candidate request and one decision.
      */
-    private static final long SEED_CORRECT = 900;
+    static final long SEED_CORRECT = 900;
 
     static String soupId(int i) {
         return String.format(Locale.ROOT, "soup-%04d", i);
@@ -159,7 +159,7 @@ public final class SouperThroughput {
                 .setAcceptRule(AcceptRule.GREATER).setCreatedAt(Instant.ofEpochMilli(0)).build();
     }
 
-    private static IngredientRef ref(String checkpointId) {
+    static IngredientRef ref(String checkpointId) {
         return IngredientRef.newBuilder().setCheckpointId(checkpointId)
                 .setUri("file:///ckpt/" + checkpointId + ".safetensors").setSha256(null).build();
     }
