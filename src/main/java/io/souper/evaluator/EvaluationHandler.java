@@ -107,7 +107,8 @@ final class EvaluationHandler implements WorkProcessor {
 
     /** Scores the subject and publishes the scores, or the failure and its dead letter. */
     private boolean answer(WorkItem item, Subject subject) {
-        if (definitions.answeredElsewhere(subject.soupId())) {
+        // Reports are asked by people, not by the souper: Souper's evaluator answers them for every soup.
+        if (!(subject instanceof Subject.Report) && definitions.answeredElsewhere(subject.soupId())) {
             LOG.debug("{} left to the evaluator its soup names", subject);
             return true;
         }
