@@ -32,9 +32,11 @@ default partitioner (CRC32 of the key, not the Java client's murmur2): the soupe
 repartitions what it reads by soup id, so partitioning is not part of the contract.
 
 Checkpoints and datasets are file: URIs under --store-root (anything else is refused with
-URI_OUTSIDE_ROOTS). Datasets: an IDX pair (?split=train|t10k&from=&to=&mean=&std=) or a
-safetensors file with `inputs` and `labels` (see docs/data.md). Metrics per split: accuracy,
-top5_accuracy, mean_loss (cross-entropy, natural log) and perplexity (exp of mean_loss).
+URI_OUTSIDE_ROOTS). Datasets as docs/data.md says: an IDX pair (?split=train|t10k&from=&to=
+&mean=&std=), a safetensors file (or directory of shards) of images with `inputs` and `labels`,
+or, for a soup naming `inputNames`, the named tensors passed to forward() in that order with
+`targets` (a language model's next tokens; `ignoreIndex` marks padding). Metrics per split:
+accuracy, top5_accuracy, mean_loss (cross-entropy, natural log) and perplexity (exp of mean_loss).
 """
 
 import argparse
@@ -149,9 +151,22 @@ def one(query, name, default=None):
     return query[name][0] if name in query else default
 
 
-def load_split(uri, roots):
-    """(inputs float32 NCHW, labels int64) of a dataset URI, normalised as docs/data.md says."""
+def load_tensors(path):
+    """A safetensors file, or a directory of shards concatenated along the first dimension."""
+    if not os.path.isdir(path):
+        return load_safetensors(path)
+    shards = [load_safetensors(os.path.join(path, n)) for n in sorted(os.listdir(path)) if n.endswith(".safetensors")]
+    if not shards:
+        raise Refused("BAD_DATASET", "%s holds no .safetensors shards" % path)
+    return {k: torch.cat([shard[k] for shard in shards]) for k in shards[0]}
+
+
+def load_split(uri, roots, definition):
+    """(inputs, targets) of a dataset URI as docs/data.md says: `inputs` is a tuple of the tensors
+    forward() takes, in order. Image soups (no inputNames): one float32 NCHW tensor from IDX or
+    safetensors images, normalised; otherwise the named tensors as they are."""
     path, query = local_path(uri, roots)
+    names = definition.get("inputNames") or []
     mean = float(one(query, "mean", FASHION_MNIST_MEAN))
     std = float(one(query, "std", FASHION_MNIST_STD))
     if "split" in query:
@@ -159,20 +174,28 @@ def load_split(uri, roots):
         images = read_idx(idx_file(path, split + "-images-idx3-ubyte"))
         labels = read_idx(idx_file(path, split + "-labels-idx1-ubyte"))
         x = torch.from_numpy(images.copy()).float().unsqueeze(1)
-        x = (x / 255 - mean) / std
+        inputs = ((x / 255 - mean) / std,)
         y = torch.from_numpy(labels.astype(np.int64))
     else:
-        tensors = load_safetensors(path)
-        x, y = tensors["inputs"], tensors["labels"].long()
-        if x.dim() == 3:
-            x = x.unsqueeze(1)
-        if x.dtype == torch.uint8:
-            x = (x.float() / 255 - mean) / std
+        tensors = load_tensors(path)
+        y = (tensors["targets"] if "targets" in tensors else tensors["labels"]).long()
+        if names:
+            missing = [n for n in names if n not in tensors]
+            if missing:
+                raise Refused("BAD_DATASET", "%s has no input tensor %s" % (uri, missing))
+            inputs = tuple(tensors[n] for n in names)
+        else:
+            x = tensors["inputs"]
+            if x.dim() == 3:
+                x = x.unsqueeze(1)
+            if x.dtype == torch.uint8:
+                x = (x.float() / 255 - mean) / std
+            inputs = (x,)
     start = int(one(query, "from", 0))
-    end = int(one(query, "to", x.shape[0]))
-    if not 0 <= start <= end <= x.shape[0]:
-        raise Refused("BAD_DATASET", "%s: range [%d, %d) is outside the split's %d images" % (uri, start, end, x.shape[0]))
-    return x[start:end], y[start:end]
+    end = int(one(query, "to", y.shape[0]))
+    if not 0 <= start <= end <= y.shape[0]:
+        raise Refused("BAD_DATASET", "%s: range [%d, %d) is outside the split's %d examples" % (uri, start, end, y.shape[0]))
+    return tuple(t[start:end] for t in inputs), y[start:end]
 
 
 # ---------------------------------------------------------------- scoring
@@ -184,31 +207,38 @@ class Model:
         self.module = torch.jit.load(path, map_location=device).eval()
         self.device = device
 
-    def logits(self, state, x):
+    def logits(self, state, inputs):
+        """Logits for every example, batches cut along the first dimension of every input."""
         self.module.load_state_dict(state, strict=True)
         out = []
         with torch.no_grad():
-            for i in range(0, x.shape[0], BATCH):
-                out.append(self.module(x[i:i + BATCH].to(self.device)).float().cpu())
+            for i in range(0, inputs[0].shape[0], BATCH):
+                out.append(self.module(*(t[i:i + BATCH].to(self.device) for t in inputs)).float().cpu())
         return torch.cat(out) if out else torch.empty(0, 0)
 
 
-def split_metrics(name, logits, labels):
-    """SplitMetrics of one split: counts, the per-image correctness bitset, and every metric."""
-    total = int(labels.shape[0])
+def split_metrics(name, logits, targets, ignore_index):
+    """SplitMetrics of one split over its scored targets (all labels of a classifier; the tokens
+    that are not ignore_index for a language model): counts, the correctness bitset, every metric."""
+    logits = logits.reshape(-1, logits.shape[-1])
+    targets = targets.reshape(-1)
+    if ignore_index is not None:
+        keep = targets != ignore_index
+        logits, targets = logits[keep], targets[keep]
+    total = int(targets.shape[0])
     if total == 0:
-        raise Refused("EMPTY_SPLIT", "split %s has no images: nothing to score" % name)
-    right = (logits.argmax(1) == labels).numpy()
+        raise Refused("EMPTY_SPLIT", "split %s has nothing to score" % name)
+    right = (logits.argmax(1) == targets).numpy()
     correct = int(right.sum())
-    k = min(5, logits.shape[1])
-    top5 = int((logits.topk(k, dim=1).indices == labels.unsqueeze(1)).any(1).sum())
-    mean_loss = float(F.cross_entropy(logits.double(), labels, reduction="mean"))
+    target_logit = logits.gather(1, targets.unsqueeze(1))
+    top5 = int(((logits > target_logit).sum(1) < 5).sum())  # fewer than 5 classes score above the target
+    mean_loss = float(F.cross_entropy(logits.double(), targets, reduction="mean"))
     return {
         "split": name,
         "correct": correct,
         "total": total,
         "accuracy": correct / total,
-        # bit i (byte i // 8, bit i % 8) set when image i was classified right
+        # bit i (byte i // 8, bit i % 8) set when scored target i was right
         "correctMask": np.packbits(right.astype(np.uint8), bitorder="little").tobytes(),
         "metrics": {"accuracy": correct / total, "top5_accuracy": top5 / total,
                     "mean_loss": mean_loss, "perplexity": math.exp(min(mean_loss, 700.0))},
@@ -368,9 +398,10 @@ class PythonEvaluator:
             names += sorted((definition.get("shiftUris") or {}).items())
         out = []
         for name, uri in names:
-            if uri not in self.splits:
-                self.splits[uri] = load_split(uri, self.roots)
-            out.append((name, self.splits[uri]))
+            key = (uri, tuple(definition.get("inputNames") or []))
+            if key not in self.splits:
+                self.splits[key] = load_split(uri, self.roots, definition)
+            out.append((name, self.splits[key]))
         return out
 
     def score_checkpoint(self, event, definition):
@@ -406,7 +437,8 @@ class PythonEvaluator:
                 logits = sum(model.logits(s, x).double() for s in states) / len(states)
             else:
                 logits = model.logits(weights, x)
-            metrics = {k: v for k, v in split_metrics(name, logits, y).items() if k in self.split_fields}
+            scored = split_metrics(name, logits, y, definition.get("ignoreIndex"))
+            metrics = {k: v for k, v in scored.items() if k in self.split_fields}
             if name == "held-out":
                 result["heldOut"] = metrics
             elif name == "test":
