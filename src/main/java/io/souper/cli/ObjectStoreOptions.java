@@ -29,7 +29,7 @@ public final class ObjectStoreOptions {
 
     @Option(names = "--s3-path-style", paramLabel = "BOOLEAN", defaultValue = "false", arity = "0..1",
             fallbackValue = "true",
-            description = "Address buckets as a path (http://host/bucket/key), as most S3-compatible servers "
+            description = "Address buckets as a path (host/bucket/key), as most S3-compatible servers "
                     + "need (env SOUPER_S3_PATH_STYLE; default: ${DEFAULT-VALUE}).")
     boolean pathStyle;
 

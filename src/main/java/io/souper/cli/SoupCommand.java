@@ -36,8 +36,7 @@ public final class SoupCommand {
                     + "TorchScript architecture, its held-out split (drives every decision), optional test and "
                     + "distribution-shift splits (reported only), policy, accept rule and the metric the greedy "
                     + "rule compares (accuracy by default; perplexity or mean-loss for a language model, lower is "
-                    + "better). Paths are turned into "
-                    + "file:// URIs. Local files are checked first (the architecture is a TorchScript archive, "
+                    + "better). Local paths become file URIs. Local files are checked first (the architecture is a TorchScript archive, "
                     + "the splits are readable datasets); --no-check skips that. Policy, accept rule and metric "
                     + "cannot change once a soup has started."})
     static final class Define implements Callable<Integer> {

@@ -10,6 +10,7 @@ import io.souper.checkpoint.SafetensorsReader;
 import io.souper.checkpoint.SafetensorsStreamSink;
 import io.souper.checkpoint.Sha256;
 import io.souper.checkpoint.StoredArtifact;
+import io.souper.data.DatasetFiles;
 import io.souper.data.TensorSplit;
 import io.souper.checkpoint.TensorSpec;
 import io.souper.checkpoint.s3.S3CheckpointStore;
@@ -91,6 +92,7 @@ public final class EvaluationEngine implements AutoCloseable {
     private final ArtifactPublisher publisher;
     private final Path staging;
     private final Path fetchedArchitectures;
+    private final Path fetchedData;
     private final Device device;
     private final int batchSize;
     private final ArchitectureCache architectures;
@@ -125,10 +127,14 @@ public final class EvaluationEngine implements AutoCloseable {
         this.publisher = new ArtifactPublisher(artifactStore, settings.artifactsUri());
         this.staging = directory(settings.workDir().resolve("staging"));
         this.fetchedArchitectures = directory(settings.workDir().resolve("architectures"));
+        this.fetchedData = directory(settings.workDir().resolve("datasets"));
         this.device = device;
         this.batchSize = settings.batchSize();
         this.architectures = new ArchitectureCache(device, settings.architectureCacheSize());
-        this.splits = new SplitCache(settings.storeRoots(), settings.dataCacheSize());
+        // splits fetched from an object store are read from the work directory: trusted like a root
+        List<Path> dataRoots = new ArrayList<>(settings.storeRoots());
+        dataRoots.add(fetchedData);
+        this.splits = new SplitCache(dataRoots, settings.dataCacheSize());
         this.sums = new SoupSums(settings.workDir().resolve("running-sums"), settings.runningSumCacheSize());
         this.hashes = new FileHashes(settings.hashCacheSize());
         this.hyperParameters = new BoundedLru<>(settings.hashCacheSize(), (k, v) -> { });
@@ -413,20 +419,40 @@ public final class EvaluationEngine implements AutoCloseable {
 
     /**
      * libtorch loads a TorchScript file from disk: a {@code file:} architecture is used where it is,
-     * one in an object store is fetched once into the work directory, named by its ETag, so a
-     * replaced object is fetched again and an unchanged one never.
+     * one in an object store is fetched once into the work directory (see {@link #fetchOnce}).
      */
     private Path localArchitecture(String uri) {
         BlobStore store = stores.forUri(uri);
-        if (store.scheme().equals("file")) {
-            return files.resolve(uri);
+        return store.scheme().equals("file") ? files.resolve(uri)
+                : fetchOnce(store, uri, fetchedArchitectures, ".pt", "the architecture");
+    }
+
+    /**
+     * A data split in an object store (one safetensors object; {@code ?from=&to=} and the other
+     * parameters apply as to a file) is fetched once into the work directory and read from there:
+     * splits are small beside checkpoints, read whole, and kept in memory anyway.
+     */
+    private String localData(String uri) {
+        if (!uri.regionMatches(true, 0, "s3:", 0, 3)) {
+            return uri;
         }
+        int query = uri.indexOf('?');
+        String object = query < 0 ? uri : uri.substring(0, query);
+        Path local = fetchOnce(stores.forUri(object), object, fetchedData, DatasetFiles.EXTENSION, "the data split");
+        return local.toUri() + (query < 0 ? "" : uri.substring(query));
+    }
+
+    /**
+     * The object at {@code uri}, fetched once into {@code directory} and named by its version (the
+     * ETag), so a replaced object is fetched again and an unchanged one never.
+     */
+    private static Path fetchOnce(BlobStore store, String uri, Path directory, String suffix, String what) {
         try (ByteSource source = store.open(uri)) {
             String version = source.version() != null ? source.version() : uri + "@" + System.nanoTime();
-            Path target = fetchedArchitectures.resolve(
-                    Sha256.hex(Sha256.newDigest().digest(version.getBytes(StandardCharsets.UTF_8))) + ".pt");
+            Path target = directory.resolve(
+                    Sha256.hex(Sha256.newDigest().digest(version.getBytes(StandardCharsets.UTF_8))) + suffix);
             if (!Files.isRegularFile(target)) {
-                Path temp = Files.createTempFile(fetchedArchitectures, ".fetch-", ".tmp");
+                Path temp = Files.createTempFile(directory, ".fetch-", ".tmp");
                 try (OutputStream out = Files.newOutputStream(temp)) {
                     ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
                     long position = 0;
@@ -440,19 +466,21 @@ public final class EvaluationEngine implements AutoCloseable {
             }
             return target;
         } catch (IOException e) {
-            throw new SouperException(CheckpointErrorCode.IO_ERROR, uri + ": fetching the architecture: " + e, e);
+            throw new SouperException(CheckpointErrorCode.IO_ERROR, uri + ": fetching " + what + ": " + e, e);
         }
     }
 
     /** The soup's held-out split, and its test and shift splits when all are asked for (and defined). */
     private Splits splits(SoupData soup, ScoringRequest.Splits which) {
-        NamedSplit heldOut = new NamedSplit(HELD_OUT, soup.heldOutUri(), splits.get(soup.heldOutUri(), soup.inputs()));
+        NamedSplit heldOut = new NamedSplit(HELD_OUT, soup.heldOutUri(), splits.get(localData(soup.heldOutUri()),
+                soup.inputs()));
         boolean all = which == ScoringRequest.Splits.ALL;
         Optional<NamedSplit> test = !all || soup.testUri() == null ? Optional.empty()
-                : Optional.of(new NamedSplit(TEST, soup.testUri(), splits.get(soup.testUri(), soup.inputs())));
+                : Optional.of(new NamedSplit(TEST, soup.testUri(), splits.get(localData(soup.testUri()), soup.inputs())));
         List<NamedSplit> shifts = new ArrayList<>();
         if (all) {
-            soup.shiftUris().forEach((name, uri) -> shifts.add(new NamedSplit(name, uri, splits.get(uri, soup.inputs()))));
+            soup.shiftUris().forEach((name, uri) -> shifts.add(new NamedSplit(name, uri,
+                    splits.get(localData(uri), soup.inputs()))));
         }
         return new Splits(heldOut, test, shifts);
     }

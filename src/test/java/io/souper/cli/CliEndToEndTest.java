@@ -38,7 +38,7 @@ class CliEndToEndTest {
 
     @Test
     void publishedCheckpointShowsUpInTailDecodedFieldForField() throws Exception {
-        Path checkpoint = Files.writeString(dir.resolve("ckpt.safetensors"), "weights");
+        Path checkpoint = CliRun.tinyCheckpoint(dir.resolve("ckpt.safetensors"));
         Run published = run("publish-checkpoint", "--soup", "cli-soup", "--checkpoint", checkpoint.toString(),
                 "--run-id", "run-7", "--step", "42", "--hp", "lr=0.01", "--hp", "seed=3", "--metric", "loss=0.5");
         assertThat(published.code).isZero();
@@ -50,11 +50,11 @@ class CliEndToEndTest {
         JsonNode value = line.get("value");
         assertThat(value.get("checkpointId").asText()).isEqualTo("run-7@42");
         assertThat(value.get("uri").asText()).isEqualTo(checkpoint.toUri().toString());
-        // sha256 of the 7 bytes "weights", computed by the CLI
+        // sha256 of the file's bytes, computed by the CLI
         assertThat(value.get("sha256").asText())
                 .isEqualTo(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                        .digest("weights".getBytes(StandardCharsets.UTF_8))));
-        assertThat(value.get("sizeBytes").asLong()).isEqualTo(7);
+                        .digest(Files.readAllBytes(checkpoint))));
+        assertThat(value.get("sizeBytes").asLong()).isEqualTo(Files.size(checkpoint));
         assertThat(value.get("hyperParameters").get("seed").asText()).isEqualTo("3");
         assertThat(value.get("metrics").get("loss").asDouble()).isEqualTo(0.5);
     }
@@ -80,7 +80,7 @@ class CliEndToEndTest {
         assertThat(run.err).contains("--policy must be sorted or online, got 'greedy'");
         Run missing = run("publish-checkpoint", "--soup", "s", "--checkpoint", dir.resolve("nope").toString(), "--run-id", "r");
         assertThat(missing.code).isEqualTo(1);
-        assertThat(missing.err).contains("does not exist");
+        assertThat(missing.err).contains("FILE_NOT_FOUND", "no such file");
     }
 
     @Test

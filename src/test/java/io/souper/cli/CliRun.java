@@ -42,4 +42,13 @@ record CliRun(int code, String out, String err, long millis) {
         int code = cli.execute(args);
         return new CliRun(code, "", err.toString(), (System.nanoTime() - start) / 1_000_000);
     }
+
+    /** A real (one-tensor) safetensors checkpoint: publish-checkpoint reads the header before it publishes. */
+    static java.nio.file.Path tinyCheckpoint(java.nio.file.Path file) {
+        java.nio.ByteBuffer data = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putFloat(0.5f).putFloat(-1.25f).flip();
+        io.souper.checkpoint.SafetensorsWriter.write(file, java.util.List.of(new io.souper.checkpoint.Tensor("w",
+                io.souper.checkpoint.DType.F32, new long[]{2}, data)), Map.of());
+        return file;
+    }
 }

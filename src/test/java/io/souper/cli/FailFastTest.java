@@ -22,7 +22,7 @@ class FailFastTest {
     @Test
     void everyCommandFailsFastNamingTheAddressItTried() throws Exception {
         String nowhere = "localhost:" + FreePorts.pick();
-        Path checkpoint = Files.writeString(dir.resolve("c.safetensors"), "weights");
+        Path checkpoint = CliRun.tinyCheckpoint(dir.resolve("c.safetensors"));
         Map<String, String[]> commands = new LinkedHashMap<>();
         commands.put("topics create", new String[]{"topics", "create"});
         commands.put("topics list", new String[]{"topics", "list"});

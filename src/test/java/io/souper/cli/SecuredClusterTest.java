@@ -60,7 +60,7 @@ class SecuredClusterTest {
                     "SOUPER_KAFKA_SASL_MECHANISM", "PLAIN",
                     "SOUPER_KAFKA_SASL_JAAS_CONFIG", EmbeddedKafkaBroker.plainClient("alice", "alice-secret")
                             .get("sasl.jaas.config"));
-            Path checkpoint = Files.writeString(dir.resolve("c.safetensors"), "weights");
+            Path checkpoint = CliRun.tinyCheckpoint(dir.resolve("c.safetensors"));
             assertThat(CliRun.capturingOut(env, with(connection, "publish-checkpoint", "--soup", "s1", "--checkpoint",
                     checkpoint.toString(), "--run-id", "r1")).code()).isZero();
             CliRun tail = CliRun.capturingOut(Map.of(), with(connection, "tail", "souper.checkpoints", "--no-follow",

@@ -26,6 +26,9 @@ import org.apache.kafka.streams.state.HostInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.souper.data.DatasetFiles;
+import io.souper.data.FashionMnist;
+import io.souper.data.PixelNormalisation;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -69,6 +72,11 @@ class ObjectStoreSoupTest {
         try (S3TestServer s3 = new S3TestServer(Files.createDirectories(tmp.resolve("s3")), "models", "other");
              S3CheckpointStore upload = s3.store("models", "other")) {
             upload.put("s3://models/arch/decoder.pt", made.resolve("arch.pt"));
+            // the held-out split lives in the object store too (one safetensors object, a range of it used)
+            Path heldOut = made.resolve("heldout.safetensors");
+            DatasetFiles.write(heldOut, FashionMnist.load(FashionMnist.DEBIAN_DIRECTORY, "train", 55_000, 55_300,
+                    PixelNormalisation.FASHION_MNIST));
+            upload.put("s3://models/data/heldout.safetensors", heldOut);
             for (int k = 0; k < CHECKPOINTS; k++) {
                 uploadDir(upload, made.resolve("ckpt-" + k), "s3://models/runs/ckpt-" + k + "/");
             }
@@ -161,7 +169,7 @@ class ObjectStoreSoupTest {
 
     private static SoupDefinition definition(String soupId) {
         return SoupDefinition.newBuilder().setSoupId(soupId).setArchitectureUri("s3://models/arch/decoder.pt")
-                .setHeldOutUri(KafkaFixture.idx("train", 55_000, 55_200))
+                .setHeldOutUri("s3://models/data/heldout.safetensors?from=0&to=200")
                 .setAcceptRule(AcceptRule.GREATER_OR_EQUAL).setCreatedAt(Instant.now()).build();
     }
 

@@ -141,6 +141,9 @@ class PythonEvaluatorConformanceTest {
                     EvaluationResult j = javaResults.get(p.getSubjectId().replace(PYTHON_SOUP, JAVA_SOUP));
                     assertThat(j).as("the Java soup's twin of %s", p.getSubjectId()).isNotNull();
                     assertSameScores(p.getHeldOut(), j.getHeldOut());
+                    if (j.getArtifactUri() == null) {
+                        continue; // the Java evaluator stores a candidate only when it may become the soup
+                    }
                     Path pythonArtifact = Path.of(URI.create(p.getArtifactUri()));
                     assertThat(pythonArtifact).startsWith(pythonArtifacts.toRealPath());
                     assertThat(EvaluatorReference.tensorsSha256(pythonArtifact)).as("weights of %s", p.getSubjectId())
