@@ -318,7 +318,7 @@ public final class EvaluationEngine implements AutoCloseable {
             throw new SouperException(CheckpointErrorCode.IO_ERROR, "staging the soup of " + soup.soupId()
                     + " in " + staging + ": " + e, e);
         } finally {
-            deleteQuietly(dir);
+            SoupSums.deleteQuietly(dir);
         }
     }
 
@@ -503,24 +503,6 @@ public final class EvaluationEngine implements AutoCloseable {
         ingredients.forEach(i -> key.append('\u0000').append(i.checkpointId()).append('\u0001').append(i.sha256()));
         return key.toString();
     }
-
-    private static void deleteQuietly(Path dir) {
-        if (dir == null || !Files.exists(dir)) {
-            return;
-        }
-        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    LOG.warn("cannot delete {}: {}", p, e.toString());
-                }
-            });
-        } catch (IOException e) {
-            LOG.warn("cannot delete {}: {}", dir, e.toString());
-        }
-    }
-
 
     /** Puts each split's score in its named place (scores are keyed by split, so a shift called "test" stays a shift). */
     private static ScoringResult result(List<CheckpointRef> ingredients, Map<NamedSplit, SplitScore> scores,

@@ -187,8 +187,9 @@ final class SoupSums {
         return root.resolve(readable + "-" + digest.substring(0, 16));
     }
 
-    private static void deleteQuietly(Path dir) {
-        if (!Files.exists(dir)) {
+    /** Deletes a working directory and what is in it; a failure is logged, never thrown (it is scratch space). */
+    static void deleteQuietly(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
             return;
         }
         try (Stream<Path> files = Files.walk(dir)) {
