@@ -132,8 +132,12 @@ class PythonEvaluatorConformanceTest {
                 SoupUpdated pythonSoup = latest(readAll(clients, topics.updates), PYTHON_SOUP);
                 assertThat(ids(pythonSoup)).isEqualTo(ids(javaSoup));
                 assertSameScores(pythonSoup.getHeldOut(), javaSoup.getHeldOut());
-                // every candidate soup (same request number in both soups): the same averaged weights
+                // every candidate soup (same request number in both soups): the same scores, image by image;
+                // the weights the Python evaluator wrote equal PyTorch's mean of the ingredients, and the
+                // Java evaluator's where it stored them too (it stores only candidates that may become the soup)
                 int candidates = 0;
+                EvaluatorReference reference = new EvaluatorReference(ARCH, IDX);
+                Map<String, Path> pythonArtifactsById = new java.util.HashMap<>();
                 for (EvaluationResult p : pythonResults.values()) {
                     if (p.getSubjectKind() != SubjectKind.CANDIDATE) {
                         continue;
@@ -141,16 +145,24 @@ class PythonEvaluatorConformanceTest {
                     EvaluationResult j = javaResults.get(p.getSubjectId().replace(PYTHON_SOUP, JAVA_SOUP));
                     assertThat(j).as("the Java soup's twin of %s", p.getSubjectId()).isNotNull();
                     assertSameScores(p.getHeldOut(), j.getHeldOut());
-                    if (j.getArtifactUri() == null) {
-                        continue; // the Java evaluator stores a candidate only when it may become the soup
-                    }
                     Path pythonArtifact = Path.of(URI.create(p.getArtifactUri()));
                     assertThat(pythonArtifact).startsWith(pythonArtifacts.toRealPath());
-                    assertThat(EvaluatorReference.tensorsSha256(pythonArtifact)).as("weights of %s", p.getSubjectId())
-                            .isEqualTo(EvaluatorReference.tensorsSha256(Path.of(URI.create(j.getArtifactUri()))));
+                    pythonArtifactsById.put(p.getSubjectId(), pythonArtifact);
+                    reference.model(p.getSubjectId(), "mean", p.getIngredients().stream()
+                            .map(i -> checkpoints.get(Integer.parseInt(i.getCheckpointId().substring("ckpt-".length()))))
+                            .toList());
+                    if (j.getArtifactUri() != null) {
+                        assertThat(EvaluatorReference.tensorsSha256(pythonArtifact)).as("weights of %s", p.getSubjectId())
+                                .isEqualTo(EvaluatorReference.tensorsSha256(Path.of(URI.create(j.getArtifactUri()))));
+                    }
                     candidates++;
                 }
                 assertThat(candidates).as("candidate soups compared").isPositive();
+                com.fasterxml.jackson.databind.JsonNode torch = reference.split("held-out", "train", 55_000, 55_500,
+                        0.2860, 0.3530).run(tmp);
+                pythonArtifactsById.forEach((id, artifact) -> assertThat(EvaluatorReference.tensorsSha256(artifact))
+                        .as("weights of %s against PyTorch's mean", id)
+                        .isEqualTo(torch.get("meanTensorsSha256").get(id).asText()));
                 System.out.printf("conformance: %d decisions and %d candidates each, soup of %d, held-out %d/%d%n",
                         decisions.get(JAVA_SOUP).size(), candidates, javaSoup.getIngredients().size(),
                         javaSoup.getHeldOut().getCorrect(), javaSoup.getHeldOut().getTotal());
