@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
                 + "souper.report-requests, answered on souper.report-results; the souper never sees them) for every "
                 + "checkpoint of the soup alone, the uniform soup of all, the soup's greedy soup and the logit "
                 + "ensemble of all, on held-out, test and every shift, waits for the answers, and writes report.md, "
-                + "report.json and figure1.svg, with a paired 95% interval and a verdict for every comparison with "
+                + "report.json and figure1.svg, with a paired 95%% interval and a verdict for every comparison with "
                 + "the best single model. A report asked again reuses the answers already given.",
                 "Needs a running evaluator and the soup's events on Kafka."})
 public final class ReportCommand implements Callable<Integer> {
