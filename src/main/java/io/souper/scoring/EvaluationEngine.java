@@ -264,7 +264,30 @@ public final class EvaluationEngine implements AutoCloseable {
             return true;
         }
         Optional<SplitScore> soupScore = heldOutScores.get(scoresKey(soupId, base));
-        return soupScore.map(s -> s.total() != heldOut.total() || heldOut.correct() >= s.correct()).orElse(true);
+        return soupScore.map(s -> s.total() != heldOut.total() || notWorseOnSomeMetric(heldOut, s)).orElse(true);
+    }
+
+    /**
+     * Whether the candidate is at least as good as its base on some metric a soup may rank by. The
+     * engine does not know which one this soup uses (a perplexity soup may accept a candidate whose
+     * top-1 count fell), so only a candidate worse on every metric goes unstored.
+     */
+    private static boolean notWorseOnSomeMetric(SplitScore candidate, SplitScore base) {
+        if (candidate.correct() >= base.correct()) {
+            return true;
+        }
+        for (Map.Entry<String, Double> metric : candidate.metrics().entrySet()) {
+            Double baseValue = base.metrics().get(metric.getKey());
+            if (baseValue == null) {
+                continue;
+            }
+            boolean lowerIsBetter = metric.getKey().equals(ScoreResult.MEAN_LOSS)
+                    || metric.getKey().equals(ScoreResult.PERPLEXITY);
+            if (lowerIsBetter ? metric.getValue() <= baseValue : metric.getValue() >= baseValue) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
