@@ -4,7 +4,6 @@ import io.souper.checkpoint.DType;
 import io.souper.checkpoint.SafetensorsReader;
 import io.souper.checkpoint.SafetensorsWriter;
 import io.souper.checkpoint.Tensor;
-import io.souper.testsupport.TorchReference;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,8 +16,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 
 /**
  * Checkpoint files a clumsy or hostile trainer could announce, each made from one good checkpoint
@@ -145,30 +145,30 @@ final class BadCheckpointFiles {
     }
 
     /**
-     * What {@code torch.save} writes (a zip holding a pickle), renamed: a pickle whose loading would
-     * run code (here, create {@code marker}) if anything ever unpickled it.
+     * What {@code torch.save} writes (a zip whose {@code archive/data.pkl} is a pickle), renamed: here
+     * a pickle whose loading would run code, {@code open(marker, 'w')}, if anything ever unpickled it.
      */
     static Path pickle(Path target, Path marker) {
-        String script = String.join("\n",
-                "import os, sys, torch",
-                "class Boom:",
-                "    def __reduce__(self):",
-                "        return (open, (sys.argv[2], 'w'))",
-                "torch.save({'fc.weight': torch.zeros(2, 2), 'boom': Boom()}, sys.argv[1])");
-        try {
-            Process p = new ProcessBuilder(TorchReference.PYTHON.toString(), "-c", script, target.toString(),
-                    marker.toString()).redirectErrorStream(true).start();
-            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IllegalStateException("torch.save failed: " + output);
-            }
+        ByteArrayOutputStream pickle = new ByteArrayOutputStream();
+        pickle.writeBytes(new byte[] {(byte) 0x80, 2}); // PROTO 2
+        pickle.writeBytes("cbuiltins\nopen\n".getBytes(StandardCharsets.US_ASCII)); // GLOBAL builtins.open
+        for (String argument : List.of(marker.toString(), "w")) {
+            byte[] utf8 = argument.getBytes(StandardCharsets.UTF_8);
+            pickle.write('X'); // BINUNICODE
+            pickle.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(utf8.length).array());
+            pickle.writeBytes(utf8);
+        }
+        pickle.writeBytes(new byte[] {(byte) 0x86, 'R', '.'}); // TUPLE2, REDUCE, STOP
+        ByteArrayOutputStream zip = new ByteArrayOutputStream();
+        try (ZipOutputStream out = new ZipOutputStream(zip)) {
+            out.putNextEntry(new ZipEntry("archive/data.pkl"));
+            out.write(pickle.toByteArray());
+            out.putNextEntry(new ZipEntry("archive/version"));
+            out.write("3\n".getBytes(StandardCharsets.US_ASCII));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
-        return target;
+        return write(target, zip.toByteArray());
     }
 
     private static byte[] header(String json, int dataBytes) {

@@ -14,7 +14,11 @@ import io.souper.kafka.TopicBootstrapper;
 import io.souper.kafka.TopicNames;
 import io.souper.metrics.MetricNames;
 import io.souper.metrics.SouperMetrics;
+import io.souper.data.FashionMnist;
+import io.souper.testsupport.TorchReference;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -46,6 +50,10 @@ import org.apache.kafka.common.serialization.StringSerializer;
 final class CorpusStack implements AutoCloseable {
 
     static final Duration WAIT = Duration.ofSeconds(120);
+    static final Path ARCHITECTURE = Path.of("models/fmnist_cnn.pt");
+    static final Path IDX = FashionMnist.DEBIAN_DIRECTORY;
+    /** Made once per JVM: training it costs seconds of PyTorch, and every corpus class needs one. */
+    private static Path goodCheckpoint;
 
     final EmbeddedKafkaBroker broker;
     final KafkaClientConfigs clients;
@@ -98,6 +106,22 @@ final class CorpusStack implements AutoCloseable {
             return found.keySet().containsAll(offsets);
         });
         return found;
+    }
+
+    /**
+     * A checkpoint of {@link #ARCHITECTURE} fine-tuned by PyTorch (a few SGD steps), shared by the
+     * corpus classes; callers copy it into their own store.
+     */
+    static synchronized Path goodCheckpoint() throws IOException {
+        if (goodCheckpoint == null) {
+            Path dir = Files.createTempDirectory("corpus-checkpoint");
+            TorchReference.run("make-checkpoints", "--arch", ARCHITECTURE.toAbsolutePath().toString(), "--dir",
+                    IDX.toString(), "--out", dir.toAbsolutePath().toString(), "--count", "1");
+            goodCheckpoint = dir.resolve("ckpt-0.safetensors");
+            dir.toFile().deleteOnExit(); // deleted after the file: the JVM deletes in reverse order
+            goodCheckpoint.toFile().deleteOnExit();
+        }
+        return goodCheckpoint;
     }
 
     static double deadLetters(SouperMetrics metrics, String reason) {

@@ -9,14 +9,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.souper.checkpoint.DType;
 import io.souper.checkpoint.Sha256;
-import io.souper.data.FashionMnist;
 import io.souper.events.AcceptRule;
 import io.souper.events.CheckpointReady;
 import io.souper.events.DeadLetter;
 import io.souper.events.DecisionKind;
+import io.souper.events.EvaluationError;
+import io.souper.events.EvaluationRequest;
 import io.souper.events.EvaluationResult;
+import io.souper.events.IngredientRef;
+import io.souper.events.SplitMetrics;
+import io.souper.events.SubjectKind;
 import io.souper.events.SoupDecision;
+import io.souper.events.SoupIngredient;
 import io.souper.events.SoupPolicy;
+import io.souper.events.SoupUpdated;
 import io.souper.evaluator.EvaluatorService;
 import io.souper.evaluator.EvaluatorSettings;
 import io.souper.kafka.DeadLetters;
@@ -25,12 +31,12 @@ import io.souper.metrics.MetricNames;
 import io.souper.metrics.SouperMetrics;
 import io.souper.streams.SouperStreamsApp;
 import io.souper.streams.SouperStreamsSettings;
-import io.souper.testsupport.TorchReference;
 import io.souper.web.HttpEndpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -54,10 +60,9 @@ import org.junit.jupiter.api.io.TempDir;
  * scored and seeds its soup. Half-precision checkpoints are scored, not refused and not a crash.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class CheckpointCorpusTest {
+class EvaluatorAndSouperCorpusTest {
 
-    private static final Path ARCH = Path.of("models/fmnist_cnn.pt");
-    private static final Path IDX = FashionMnist.DEBIAN_DIRECTORY;
+    private static final Path IDX = CorpusStack.IDX;
     private static final int HELD_OUT = 200;
 
     @TempDir
@@ -82,11 +87,9 @@ class CheckpointCorpusTest {
         stack = new CorpusStack(tmp.resolve("kafka"));
         store = Files.createDirectories(tmp.resolve("store"));
         architecture = store.resolve("fmnist_cnn.pt");
-        Files.copy(ARCH, architecture, StandardCopyOption.REPLACE_EXISTING);
-        Path made = Files.createDirectories(store.resolve("ckpt"));
-        TorchReference.run("make-checkpoints", "--arch", ARCH.toAbsolutePath().toString(), "--dir", IDX.toString(),
-                "--out", made.toAbsolutePath().toString(), "--count", "1");
-        good = made.resolve("ckpt-0.safetensors");
+        Files.copy(CorpusStack.ARCHITECTURE, architecture, StandardCopyOption.REPLACE_EXISTING);
+        good = Files.copy(CorpusStack.goodCheckpoint(), Files.createDirectories(store.resolve("ckpt"))
+                .resolve("ckpt-0.safetensors"), StandardCopyOption.REPLACE_EXISTING);
         files = new BadCheckpointFiles(good);
 
         evaluatorMetrics = new SouperMetrics("evaluator");
@@ -271,6 +274,177 @@ class CheckpointCorpusTest {
         assertThat(again.get(again.size() - 1).getHeldOut().getTotal()).isEqualTo(HELD_OUT);
         decisions.awaitUntil("a decision on the corrected checkpoint", ds -> ds.stream().map(ConsumerRecord::value)
                 .anyMatch(d -> d.getCheckpointId().equals(hashRow) && d.getKind() != DecisionKind.FAILED));
+    }
+
+    /**
+     * An fp16 checkpoint in an f32 soup: the candidate that mixes them is refused DTYPE_MISMATCH (a
+     * dead letter on souper.candidates), the souper rejects it and keeps going, and the next good f32
+     * checkpoint still joins (a copy of the soup's own weights, kept under {@code >=}).
+     */
+    @Test
+    void aHalfPrecisionCheckpointThatCannotBeAveragedIsRejectedAndTheNextGoodOneJoins() throws Exception {
+        Path mixed = Files.createDirectories(store.resolve("mixed"));
+        String fc = files.names().stream().filter(n -> n.startsWith("fc")).max(String::compareTo).orElseThrow();
+        String lastLayer = fc.substring(0, fc.lastIndexOf('.') + 1);
+        // fp16 and worse than the soup (its last layer zeroed: one class for every image), so it is tried after it
+        Path half = files.halfPrecision(mixed.resolve("f16-worse.safetensors"), DType.F16,
+                t -> t.name().startsWith(lastLayer) ? BadCheckpointFiles.zeros(t) : t);
+        Path copy = Files.copy(good, mixed.resolve("copy.safetensors"));
+        stack.publish(stack.topics.definitions, "mixed", definition("mixed", architecture,
+                idx(IDX, "train", 50_000, 50_000 + HELD_OUT), SoupPolicy.SORTED, AcceptRule.GREATER_OR_EQUAL, null));
+        double failedBefore = deadLetters(evaluatorMetrics, DeadLetters.EVALUATION_FAILED);
+
+        stack.publish(stack.topics.checkpoints, "mixed", checkpoint("mixed", "m-f32", good.toUri().toString(), null));
+        stack.publish(stack.topics.checkpoints, "mixed", checkpoint("mixed", "m-f16", half.toUri().toString(), null));
+        SoupDecision rejected = decisionOf("m-f16", DecisionKind.REJECTED);
+        assertThat(rejected.getReason()).contains("DTYPE_MISMATCH");
+        stack.publish(stack.topics.checkpoints, "mixed", checkpoint("mixed", "m-next", copy.toUri().toString(), null));
+
+        SoupDecision joined = decisionOf("m-next", DecisionKind.ACCEPTED);
+        assertThat(joined.getCandidateIngredients()).containsExactlyInAnyOrder("m-f32", "m-next");
+        // the sorted soup tries the fp16 checkpoint again on the new soup: refused again, decided again
+        List<SoupDecision> onMixed = decisions.awaitUntil("the fp16 checkpoint decided after m-next", ds -> ds.stream()
+                .map(ConsumerRecord::value).filter(d -> d.getSoupId().equals("mixed") && d.getCheckpointId().equals("m-f16"))
+                .anyMatch(d -> d.getSequence() > joined.getSequence())).stream().map(ConsumerRecord::value)
+                .filter(d -> d.getSoupId().equals("mixed")).toList();
+        List<SoupDecision> refusals = onMixed.stream().filter(d -> d.getCheckpointId().equals("m-f16")).toList();
+        assertThat(refusals).allSatisfy(d -> {
+            assertThat(d.getKind()).isEqualTo(DecisionKind.REJECTED);
+            assertThat(d.getReason()).contains("DTYPE_MISMATCH");
+        });
+        List<DeadLetter> mixedLetters = letters.awaitUntil("the candidates' dead letters", ls -> ls.stream()
+                .map(ConsumerRecord::value).filter(l -> l.getOriginalTopic().equals(TopicNames.CANDIDATES)
+                        && "DTYPE_MISMATCH".equals(l.getHeaders().get("errorCode"))).count() >= refusals.size())
+                .stream().map(ConsumerRecord::value).filter(l -> l.getOriginalTopic().equals(TopicNames.CANDIDATES)).toList();
+        assertThat(mixedLetters).hasSize(refusals.size()).allSatisfy(l -> {
+            assertThat(l.getReasonCode()).isEqualTo(DeadLetters.EVALUATION_FAILED);
+            assertThat(l.getHeaders()).containsEntry("errorCode", "DTYPE_MISMATCH").containsEntry("subjectKind", "CANDIDATE");
+        });
+        CorpusStack.awaitCount("evaluator dead letters EVALUATION_FAILED",
+                () -> deadLetters(evaluatorMetrics, DeadLetters.EVALUATION_FAILED), failedBefore + refusals.size());
+        SoupUpdated published = stack.log(stack.topics.updates).awaitUntil("the soup with m-next", us -> us.stream()
+                .map(ConsumerRecord::value).anyMatch(u -> u.getSoupId().equals("mixed") && u.getIngredients().size() == 2))
+                .stream().map(ConsumerRecord::value).filter(u -> u.getSoupId().equals("mixed"))
+                .reduce((a, b) -> b).orElseThrow();
+        assertThat(published.getIngredients()).extracting(SoupIngredient::getCheckpointId)
+                .containsExactlyInAnyOrder("m-f32", "m-next");
+    }
+
+    /**
+     * What another evaluator (or anyone who can write to souper.evaluations) could publish for a soup
+     * it answers: truncated Avro, another record type, forged scores, a result keyed to one soup that
+     * names another, an answer to a request never made; then retriable failures, which must not be
+     * final: a checkpoint that failed retriably is scored when published again, and a candidate whose
+     * evaluation failed retriably is asked for again and decided by the answer.
+     */
+    @Test
+    void forgedAndRetriableResultsFromAnotherEvaluator() throws Exception {
+        String soup = "forged";
+        stack.publish(stack.topics.definitions, soup, definition(soup, architecture,
+                idx(IDX, "train", 50_000, 50_000 + HELD_OUT), SoupPolicy.SORTED, AcceptRule.GREATER, "corpus-driver"));
+        double undecodableBefore = deadLetters(souperMetrics, DeadLetters.DESERIALIZATION_FAILED);
+        double invalidBefore = deadLetters(souperMetrics, DeadLetters.INVALID_EVENT);
+        double unknownRequestBefore = CorpusStack.count(souperMetrics, MetricNames.RESULTS_IGNORED, "reason",
+                "unknown_request");
+
+        Map<String, Long> offsets = new LinkedHashMap<>();
+        byte[] framed = stack.encode(stack.topics.evaluations, scored(soup, "r0", 150));
+        offsets.put("truncated Avro", stack.publishRaw(TopicNames.EVALUATIONS, soup,
+                Arrays.copyOf(framed, framed.length / 2)));
+        offsets.put("a CheckpointReady on souper.evaluations", stack.publishRaw(TopicNames.EVALUATIONS, soup,
+                stack.encode(stack.topics.checkpoints, checkpoint(soup, "r0", good.toUri().toString(), null))));
+        EvaluationResult impossible = scored(soup, "r0", 150);
+        impossible.getHeldOut().setCorrect(HELD_OUT + 1);
+        offsets.put("forged score: more correct than scored", stack.publish(stack.topics.evaluations, soup, impossible));
+        offsets.put("keyed to one soup, naming another", stack.publish(stack.topics.evaluations, soup,
+                scored("another-soup", "r0", 150)));
+        Map<String, String> reasons = Map.of(
+                "truncated Avro", DeadLetters.DESERIALIZATION_FAILED,
+                "a CheckpointReady on souper.evaluations", DeadLetters.DESERIALIZATION_FAILED,
+                "forged score: more correct than scored", DeadLetters.INVALID_EVENT,
+                "keyed to one soup, naming another", DeadLetters.INVALID_EVENT);
+        EvaluationResult neverAsked = scored(soup, soup + "#99", 199);
+        neverAsked.setSubjectKind(SubjectKind.CANDIDATE);
+        neverAsked.setBaseVersion(1L);
+        stack.publish(stack.topics.evaluations, soup, neverAsked);
+
+        // a retriable checkpoint failure is decided FAILED for now; the same checkpoint scored later seeds
+        stack.publish(stack.topics.evaluations, soup, failed(scored(soup, "r1", 0), "IO_ERROR", true));
+        assertThat(decisionOf("r1", DecisionKind.FAILED).getReason()).contains("IO_ERROR");
+        stack.publish(stack.topics.evaluations, soup, scored(soup, "r1", 150));
+        decisionOf("r1", DecisionKind.SEEDED);
+
+        // a retriable candidate failure: the same set is asked for again, and the answer decides
+        stack.publish(stack.topics.evaluations, soup, scored(soup, "r2", 140));
+        CorpusStack.Log<EvaluationRequest> requests = stack.log(stack.topics.candidates);
+        EvaluationRequest first = requests.awaitUntil("a candidate request", rs -> rs.stream()
+                .anyMatch(r -> r.key().equals(soup))).stream().map(ConsumerRecord::value)
+                .filter(r -> r.getSoupId().equals(soup)).findFirst().orElseThrow();
+        stack.publish(stack.topics.evaluations, soup, failed(answer(first, 0), "IO_ERROR", true));
+        EvaluationRequest again = requests.awaitUntil("the same set asked for again", rs -> rs.stream()
+                .filter(r -> r.key().equals(soup)).count() >= 2).stream().map(ConsumerRecord::value)
+                .filter(r -> r.getSoupId().equals(soup)).toList().get(1);
+        assertThat(again.getRequestId()).isNotEqualTo(first.getRequestId());
+        assertThat(ids(again)).isEqualTo(ids(first)).containsExactlyInAnyOrder("r1", "r2");
+        stack.publish(stack.topics.evaluations, soup, answer(again, 160));
+        SoupDecision accepted = decisionOf("r2", DecisionKind.ACCEPTED);
+        assertThat(accepted.getRequestId()).isEqualTo(again.getRequestId());
+
+        Map<Long, DeadLetter> dead = byOffset(letters, TopicNames.EVALUATIONS, offsets.values());
+        for (Map.Entry<String, Long> e : offsets.entrySet()) {
+            assertThat(dead.get(e.getValue()).getReasonCode()).as(e.getKey()).isEqualTo(reasons.get(e.getKey()));
+            assertThat(dead.get(e.getValue()).getComponent()).as(e.getKey()).isNotBlank();
+        }
+        CorpusStack.awaitCount("souper dead letters DESERIALIZATION_FAILED",
+                () -> deadLetters(souperMetrics, DeadLetters.DESERIALIZATION_FAILED), undecodableBefore + 2);
+        CorpusStack.awaitCount("souper dead letters INVALID_EVENT",
+                () -> deadLetters(souperMetrics, DeadLetters.INVALID_EVENT), invalidBefore + 2);
+        CorpusStack.awaitCount("results ignored as an unknown request",
+                () -> CorpusStack.count(souperMetrics, MetricNames.RESULTS_IGNORED, "reason", "unknown_request"),
+                unknownRequestBefore + 1);
+        assertThat(decisions.awaitUntil("", ds -> true).stream().map(ConsumerRecord::value)
+                .filter(d -> d.getSoupId().equals(soup)).map(SoupDecision::getRequestId))
+                .as("nothing decided on the forged request").doesNotContain(soup + "#99");
+    }
+
+    private EvaluationResult scored(String soupId, String checkpointId, long correct) {
+        return EvaluationResult.newBuilder().setSubjectId(checkpointId).setSoupId(soupId)
+                .setSubjectKind(SubjectKind.CHECKPOINT)
+                .setIngredients(List.of(IngredientRef.newBuilder().setCheckpointId(checkpointId)
+                        .setUri(good.toUri().toString()).setSha256(null).build()))
+                .setRunId("run-" + checkpointId)
+                .setHeldOut(SplitMetrics.newBuilder().setSplit("held-out").setCorrect(correct).setTotal(HELD_OUT)
+                        .setAccuracy((double) correct / HELD_OUT).build())
+                .setEvaluatedAt(Instant.now()).build();
+    }
+
+    private static EvaluationResult answer(EvaluationRequest request, long correct) {
+        return EvaluationResult.newBuilder().setSubjectId(request.getRequestId()).setSoupId(request.getSoupId())
+                .setSubjectKind(SubjectKind.CANDIDATE).setBaseVersion(request.getBaseVersion())
+                .setIngredients(request.getIngredients())
+                .setHeldOut(SplitMetrics.newBuilder().setSplit("held-out").setCorrect(correct).setTotal(HELD_OUT)
+                        .setAccuracy((double) correct / HELD_OUT).build())
+                .setEvaluatedAt(Instant.now()).build();
+    }
+
+    private static EvaluationResult failed(EvaluationResult result, String code, boolean retriable) {
+        result.setHeldOut(null);
+        result.setError(EvaluationError.newBuilder().setCode(code).setMessage("the store did not answer")
+                .setRetriable(retriable).build());
+        return result;
+    }
+
+    private static java.util.Set<String> ids(EvaluationRequest request) {
+        return request.getIngredients().stream().map(IngredientRef::getCheckpointId)
+                .collect(java.util.stream.Collectors.toSet());
+    }
+
+    /** The first decision of {@code kind} on {@code checkpointId}, once it is there. */
+    private SoupDecision decisionOf(String checkpointId, DecisionKind kind) {
+        return decisions.awaitUntil(kind + " " + checkpointId, ds -> ds.stream().map(ConsumerRecord::value)
+                .anyMatch(d -> d.getCheckpointId().equals(checkpointId) && d.getKind() == kind)).stream()
+                .map(ConsumerRecord::value).filter(d -> d.getCheckpointId().equals(checkpointId) && d.getKind() == kind)
+                .findFirst().orElseThrow();
     }
 
     private static Map<String, EvaluationResult> firstBySubject(List<ConsumerRecord<String, EvaluationResult>> rs) {
