@@ -28,7 +28,6 @@ import io.souper.metrics.MetricNames;
 import io.souper.metrics.SouperMetrics;
 import io.souper.streams.SouperStreamsApp;
 import io.souper.streams.SouperStreamsSettings;
-import io.souper.testsupport.TorchReference;
 import io.souper.web.HttpEndpoint;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -101,10 +100,8 @@ class BadInputCorpusTest {
         store = Files.createDirectories(tmp.resolve("store"));
         architecture = store.resolve("fmnist_cnn.pt");
         Files.copy(ARCH, architecture, StandardCopyOption.REPLACE_EXISTING);
-        Path checkpoints = Files.createDirectories(store.resolve("ckpt"));
-        TorchReference.run("make-checkpoints", "--arch", ARCH.toAbsolutePath().toString(), "--dir", IDX.toString(),
-                "--out", checkpoints.toAbsolutePath().toString(), "--count", "1");
-        checkpoint = checkpoints.resolve("ckpt-0.safetensors");
+        checkpoint = Files.copy(CorpusStack.goodCheckpoint(), Files.createDirectories(store.resolve("ckpt"))
+                .resolve("ckpt-0.safetensors"), StandardCopyOption.REPLACE_EXISTING);
     }
 
     @AfterAll
