@@ -27,7 +27,9 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
 import java.util.function.Predicate;
@@ -36,6 +38,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -43,7 +46,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * A broker with Souper's topics (one partition each) and a producer that writes bytes as any client
+ * A broker with Souper's topics and a producer that writes bytes as any client
  * could: what the corpus tests send their bad inputs through. Topics are read with assigned
  * consumers that keep their place ({@link Log}), so waiting for the next record costs no group join.
  */
@@ -60,13 +63,15 @@ final class CorpusStack implements AutoCloseable {
     final SouperTopics topics;
     private final KafkaProducer<String, byte[]> producer;
     private final List<Log<?>> logs = new ArrayList<>();
+    /** Where the last record of each topic and key went: a dead letter names its original partition. */
+    private final Map<String, Integer> partitions = new ConcurrentHashMap<>();
 
-    CorpusStack(Path dataDir) throws Exception {
+    CorpusStack(Path dataDir, int partitionsPerTopic) throws Exception {
         broker = EmbeddedKafkaBroker.start(dataDir);
         clients = new KafkaClientConfigs(broker.bootstrapServers(), "mock://corpus-" + UUID.randomUUID());
         topics = SouperTopics.forRegistry(clients.schemaRegistryUrl());
         try (Admin admin = Admin.create(clients.admin())) {
-            new TopicBootstrapper(admin).ensure(TopicNames.all(1), (short) 1);
+            new TopicBootstrapper(admin).ensure(TopicNames.all(partitionsPerTopic), (short) 1);
         }
         producer = new KafkaProducer<>(clients.producer("corpus-driver"), new StringSerializer(),
                 new ByteArraySerializer());
@@ -83,10 +88,17 @@ final class CorpusStack implements AutoCloseable {
 
     long publishRaw(String topic, String key, byte[] value) {
         try {
-            return producer.send(new ProducerRecord<>(topic, key, value)).get(30, TimeUnit.SECONDS).offset();
+            RecordMetadata placed = producer.send(new ProducerRecord<>(topic, key, value)).get(30, TimeUnit.SECONDS);
+            partitions.put(topic + "/" + key, placed.partition());
+            return placed.offset();
         } catch (Exception e) {
             throw new AssertionError("cannot publish to " + topic + ": " + e, e);
         }
+    }
+
+    /** The partition the records of {@code key} were sent to on {@code topic}. */
+    int partitionOf(String topic, String key) {
+        return Objects.requireNonNull(partitions.get(topic + "/" + key), "nothing sent to " + topic + " under " + key);
     }
 
     /** Everything on {@code topic} from its start, decoded; records that do not decode are passed over. */
@@ -97,11 +109,13 @@ final class CorpusStack implements AutoCloseable {
     }
 
     /** Dead letters of {@code originalTopic} by original offset, once there is one for each of {@code offsets}. */
-    static Map<Long, DeadLetter> byOffset(Log<DeadLetter> letters, String originalTopic, Collection<Long> offsets) {
+    static Map<Long, DeadLetter> byOffset(Log<DeadLetter> letters, String originalTopic, int partition,
+                                          Collection<Long> offsets) {
         Map<Long, DeadLetter> found = new LinkedHashMap<>();
         letters.awaitUntil("dead letters of " + originalTopic + " at offsets " + offsets, ls -> {
             found.clear();
-            ls.stream().map(ConsumerRecord::value).filter(l -> l.getOriginalTopic().equals(originalTopic))
+            ls.stream().map(ConsumerRecord::value).filter(l -> l.getOriginalTopic().equals(originalTopic)
+                            && l.getPartition() == partition)
                     .forEach(l -> found.put(l.getOffset(), l));
             return found.keySet().containsAll(offsets);
         });
@@ -183,7 +197,7 @@ final class CorpusStack implements AutoCloseable {
         }
     }
 
-    /** One topic read from its start by an assigned consumer, accumulated across waits. */
+    /** One topic read from its start by an assigned consumer (all partitions), accumulated across waits. */
     final class Log<V> implements AutoCloseable {
         private final Topic<String, V> topic;
         private final KafkaConsumer<String, byte[]> consumer;
@@ -193,9 +207,10 @@ final class CorpusStack implements AutoCloseable {
             this.topic = topic;
             this.consumer = new KafkaConsumer<>(clients.consumer("corpus-unused-" + UUID.randomUUID(),
                     "corpus-reader"), new StringDeserializer(), new ByteArrayDeserializer());
-            TopicPartition only = new TopicPartition(topic.name(), 0);
-            consumer.assign(List.of(only));
-            consumer.seekToBeginning(List.of(only));
+            List<TopicPartition> all = consumer.partitionsFor(topic.name()).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(all);
+            consumer.seekToBeginning(all);
         }
 
         /** Polls until {@code done} holds for everything read so far; returns it. */

@@ -64,6 +64,8 @@ class EvaluatorAndSouperCorpusTest {
 
     private static final Path IDX = CorpusStack.IDX;
     private static final int HELD_OUT = 200;
+    /** More than one, so that a producer hashing keys otherwise than Java's puts soups elsewhere. */
+    private static final int PARTITIONS = 3;
 
     @TempDir
     static Path tmp;
@@ -84,7 +86,7 @@ class EvaluatorAndSouperCorpusTest {
 
     @BeforeAll
     void start() throws Exception {
-        stack = new CorpusStack(tmp.resolve("kafka"));
+        stack = new CorpusStack(tmp.resolve("kafka"), PARTITIONS);
         store = Files.createDirectories(tmp.resolve("store"));
         architecture = store.resolve("fmnist_cnn.pt");
         Files.copy(CorpusStack.ARCHITECTURE, architecture, StandardCopyOption.REPLACE_EXISTING);
@@ -228,7 +230,8 @@ class EvaluatorAndSouperCorpusTest {
         // the dead letters, by original offset
         List<Long> expected = new ArrayList<>(offsets.values());
         expected.addAll(List.of(truncatedAvro, wrongType));
-        Map<Long, DeadLetter> dead = byOffset(letters, TopicNames.CHECKPOINTS, expected);
+        Map<Long, DeadLetter> dead = byOffset(letters, TopicNames.CHECKPOINTS,
+                stack.partitionOf(TopicNames.CHECKPOINTS, "bad"), expected);
         for (Map.Entry<String, Long> e : offsets.entrySet()) {
             Row row = byId.get(e.getKey());
             DeadLetter letter = dead.get(e.getValue());
@@ -390,7 +393,8 @@ class EvaluatorAndSouperCorpusTest {
         SoupDecision accepted = decisionOf("r2", DecisionKind.ACCEPTED);
         assertThat(accepted.getRequestId()).isEqualTo(again.getRequestId());
 
-        Map<Long, DeadLetter> dead = byOffset(letters, TopicNames.EVALUATIONS, offsets.values());
+        Map<Long, DeadLetter> dead = byOffset(letters, TopicNames.EVALUATIONS,
+                stack.partitionOf(TopicNames.EVALUATIONS, soup), offsets.values());
         for (Map.Entry<String, Long> e : offsets.entrySet()) {
             assertThat(dead.get(e.getValue()).getReasonCode()).as(e.getKey()).isEqualTo(reasons.get(e.getKey()));
             assertThat(dead.get(e.getValue()).getComponent()).as(e.getKey()).isNotBlank();
@@ -437,6 +441,46 @@ class EvaluatorAndSouperCorpusTest {
     private static java.util.Set<String> ids(EvaluationRequest request) {
         return request.getIngredients().stream().map(IngredientRef::getCheckpointId)
                 .collect(java.util.stream.Collectors.toSet());
+    }
+
+    /**
+     * A definition and checkpoints published by Confluent's Python client (librdkafka's default
+     * partitioner, CRC32), for a soup id that Java's murmur2 puts on another partition: the evaluator's
+     * results (Java) land elsewhere than the definition, and the soup is decided all the same, the
+     * bad checkpoint dead-lettered and decided FAILED, the good one scored and seeding the soup.
+     */
+    @Test
+    void aDefinitionAndCheckpointsFromLibrdkafkasPartitionerAreScoredAndDecided() throws Exception {
+        String soup = java.util.stream.IntStream.range(0, 100).mapToObj(i -> "rdkafka-" + i)
+                .filter(s -> LibrdkafkaProducer.crc32Partition(s, PARTITIONS)
+                        != LibrdkafkaProducer.murmur2Partition(s, PARTITIONS))
+                .findFirst().orElseThrow();
+        int partition = LibrdkafkaProducer.crc32Partition(soup, PARTITIONS);
+        double failedBefore = deadLetters(evaluatorMetrics, DeadLetters.EVALUATION_FAILED);
+        List<String> placed = LibrdkafkaProducer.send(tmp, stack.clients.bootstrapServers(), List.of(
+                new LibrdkafkaProducer.Record(TopicNames.DEFINITIONS, soup, stack.encode(stack.topics.definitions,
+                        definition(soup, architecture, idx(IDX, "train", 50_000, 50_000 + HELD_OUT), SoupPolicy.SORTED,
+                                AcceptRule.GREATER, null))),
+                new LibrdkafkaProducer.Record(TopicNames.CHECKPOINTS, soup, stack.encode(stack.topics.checkpoints,
+                        checkpoint(soup, "py-wrong-hash", good.toUri().toString(), "0".repeat(64)))),
+                new LibrdkafkaProducer.Record(TopicNames.CHECKPOINTS, soup, stack.encode(stack.topics.checkpoints,
+                        checkpoint(soup, "py-good", good.toUri().toString(), null)))));
+        assertThat(placed).as("the premise: librdkafka placed them where Java would not").containsExactly(
+                TopicNames.DEFINITIONS + "\t" + soup + "\t" + partition,
+                TopicNames.CHECKPOINTS + "\t" + soup + "\t" + partition,
+                TopicNames.CHECKPOINTS + "\t" + soup + "\t" + partition);
+
+        assertThat(decisionOf("py-wrong-hash", DecisionKind.FAILED).getReason()).contains("HASH_MISMATCH");
+        assertThat(decisionOf("py-good", DecisionKind.SEEDED).getSoupId()).isEqualTo(soup);
+        DeadLetter letter = letters.awaitUntil("the wrong hash's dead letter", ls -> ls.stream().map(ConsumerRecord::value)
+                .anyMatch(l -> "py-wrong-hash".equals(l.getHeaders().get("subjectId")))).stream()
+                .map(ConsumerRecord::value).filter(l -> "py-wrong-hash".equals(l.getHeaders().get("subjectId")))
+                .findFirst().orElseThrow();
+        assertThat(letter.getReasonCode()).isEqualTo(DeadLetters.EVALUATION_FAILED);
+        assertThat(letter.getHeaders()).containsEntry("errorCode", "HASH_MISMATCH");
+        assertThat(letter.getPartition()).isEqualTo(partition);
+        CorpusStack.awaitCount("evaluator dead letters EVALUATION_FAILED",
+                () -> deadLetters(evaluatorMetrics, DeadLetters.EVALUATION_FAILED), failedBefore + 1);
     }
 
     /** The first decision of {@code kind} on {@code checkpointId}, once it is there. */
