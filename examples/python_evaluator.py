@@ -41,6 +41,7 @@ accuracy, top5_accuracy, mean_loss (cross-entropy, natural log) and perplexity (
 
 import argparse
 import datetime
+import functools
 import gzip
 import hashlib
 import json
@@ -246,7 +247,8 @@ def split_metrics(name, logits, targets, ignore_index):
 
 
 def uniform_average(states):
-    """Each tensor: float64 sum in ingredient order, divided by the count, rounded to its dtype."""
+    """Each tensor: float64 sum in ingredient order, divided by the count, rounded to its dtype
+    (float dtypes that differ across ingredients: to torch.promote_types of them)."""
     names = list(states[0])
     for s in states[1:]:
         if sorted(s) != sorted(names):
@@ -254,14 +256,16 @@ def uniform_average(states):
     out = {}
     for name in names:
         dtypes = {s[name].dtype for s in states}
-        if len(dtypes) != 1:
+        if len(dtypes) != 1 and not all(d.is_floating_point for d in dtypes):
             raise Refused("MIXED_DTYPES", "tensor %s has dtypes %s across the ingredients" % (name, sorted(map(str, dtypes))))
+        # mixed float dtypes (an fp16 run beside fp32 ones): the soup is written in the promoted dtype
+        dtype = functools.reduce(torch.promote_types, dtypes)
         acc = states[0][name].double().clone()
         for s in states[1:]:
             if s[name].shape != acc.shape:
                 raise Refused("SHAPE_MISMATCH", "tensor %s has shapes %s and %s" % (name, list(acc.shape), list(s[name].shape)))
             acc += s[name].double()
-        out[name] = (acc / len(states)).to(states[0][name].dtype)
+        out[name] = (acc / len(states)).to(dtype)
     return out
 
 

@@ -17,6 +17,7 @@ and weight_map). Every sub-command prints one JSON object.
                                   soups also checks the layout from_pretrained relies on
 """
 import argparse
+import functools
 import json
 import os
 import sys
@@ -131,7 +132,7 @@ def cmd_make_sharded(a):
 
 
 def torch_mean(inputs):
-    """sum of x.double() in input order from zero, / n, cast back (integers: floor division)."""
+    """sum of x.double() in input order from zero, / n, cast back to the (promoted) dtype (integers: floor division)."""
     n = len(inputs)
     out = {}
     for name, first in inputs[0].items():
@@ -139,7 +140,9 @@ def torch_mean(inputs):
             acc = torch.zeros(first.shape, dtype=torch.float64)
             for sd in inputs:
                 acc += sd[name].double()
-            out[name] = (acc / n).to(first.dtype)
+            # mixed float dtypes: the soup is written in their promoted dtype
+            dtype = functools.reduce(torch.promote_types, [sd[name].dtype for sd in inputs])
+            out[name] = (acc / n).to(dtype)
         else:
             acc = torch.zeros(first.shape, dtype=torch.int64)
             for sd in inputs:

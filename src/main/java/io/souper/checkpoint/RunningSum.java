@@ -183,12 +183,16 @@ public final class RunningSum {
         }
     }
 
-    /** The candidate must match the soup; the logical specs are the candidate's (the soup's, if any). */
+    /**
+     * The candidate must match the soup; the logical specs are the candidate's, in its order, with
+     * each dtype promoted with the soup's (an f16 checkpoint joining an f32 soup keeps it f32).
+     */
     private List<TensorSpec> operandsFor(SafetensorsReader candidate) {
-        if (file != null) {
-            StateDicts.requireCompatible(file, logicalSpecs, candidate.file(), candidate.tensors());
+        if (file == null) {
+            return candidate.tensors();
         }
-        return candidate.tensors();
+        StateDicts.requireCompatible(file, logicalSpecs, candidate.file(), candidate.tensors());
+        return StateDicts.promoted(candidate.tensors(), logicalSpecs);
     }
 
     private static ChunkedAccumulator accumulator() {

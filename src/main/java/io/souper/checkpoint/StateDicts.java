@@ -9,7 +9,11 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 
-/** Checks that two state dicts can be averaged: same names, and per name the same dtype and shape. */
+/**
+ * Checks that two state dicts can be averaged: same names, and per name the same shape and either
+ * the same dtype or two float dtypes (the soup is then written in the promoted one, {@link
+ * DType#promotedWith}), so an fp16 or bf16 checkpoint can join an f32 soup instead of freezing it.
+ */
 final class StateDicts {
 
     private static final int NAMES_SHOWN = 5;
@@ -30,7 +34,7 @@ final class StateDicts {
         }
         for (TensorSpec spec : mine.values()) {
             TensorSpec that = theirs.get(spec.name());
-            if (spec.dtype() != that.dtype()) {
+            if (spec.dtype().promotedWith(that.dtype()).isEmpty()) {
                 throw new SouperException(CheckpointErrorCode.DTYPE_MISMATCH, "tensor '" + spec.name() + "' is "
                         + that.dtype() + " in " + otherFile + " but " + spec.dtype() + " in " + referenceFile);
             }
@@ -40,6 +44,16 @@ final class StateDicts {
                         + Arrays.toString(spec.shape()) + " in " + referenceFile);
             }
         }
+    }
+
+    /**
+     * {@code specs} (in their order) with each dtype promoted with the same tensor's dtype in
+     * {@code other}; both must be {@link #requireCompatible compatible}.
+     */
+    static List<TensorSpec> promoted(List<TensorSpec> specs, List<TensorSpec> other) {
+        Map<String, TensorSpec> theirs = byName(other);
+        return specs.stream().map(s -> s.withDtype(s.dtype().promotedWith(theirs.get(s.name()).dtype()).orElseThrow()))
+                .toList();
     }
 
     private static Map<String, TensorSpec> byName(List<TensorSpec> specs) {

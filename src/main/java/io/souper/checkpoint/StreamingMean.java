@@ -28,6 +28,11 @@ public final class StreamingMean {
         accumulator.mean(operands, specs, divisor, out);
     }
 
+    /** {@code specs} with each dtype promoted with the same tensor's in {@code other} (see {@link DType#promotedWith}). */
+    public static List<TensorSpec> promoted(List<TensorSpec> specs, List<TensorSpec> other) {
+        return StateDicts.promoted(specs, other);
+    }
+
     /** Checks that a state dict can be averaged with a reference one (KEY_, DTYPE_, SHAPE_MISMATCH otherwise). */
     public static void requireCompatible(String referenceName, List<TensorSpec> reference, String otherName,
                                          List<TensorSpec> other) {

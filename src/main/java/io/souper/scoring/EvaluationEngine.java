@@ -12,7 +12,6 @@ import io.souper.checkpoint.Sha256;
 import io.souper.checkpoint.StoredArtifact;
 import io.souper.data.DatasetFiles;
 import io.souper.data.TensorSplit;
-import io.souper.checkpoint.TensorSpec;
 import io.souper.checkpoint.s3.S3CheckpointStore;
 import io.souper.checkpoint.sharded.ShardedAverager;
 import io.souper.checkpoint.sharded.ShardedCheckpoint;
@@ -34,7 +33,6 @@ import java.nio.file.StandardCopyOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -221,7 +219,6 @@ public final class EvaluationEngine implements AutoCloseable {
         SoupData soup = request.soup();
         List<ResolvedIngredient> ingredients = resolveAll(request.ingredients());
         try {
-            requireOneDtype(ingredients);
             TorchScriptArchitecture architecture = architecture(soup);
             Splits data = splits(soup, request.splits());
             List<ResolvedIngredient> base = ingredients.subList(0, ingredients.size() - 1);
@@ -342,28 +339,6 @@ public final class EvaluationEngine implements AutoCloseable {
                     + " in " + staging + ": " + e, e);
         } finally {
             SoupSums.deleteQuietly(dir);
-        }
-    }
-
-    /**
-     * A soup averages checkpoints of one dtype: fp16 and bf16 round differently, so a mixed soup
-     * has no dtype to be written back in. DTYPE_MISMATCH, naming both checkpoints, not retriable.
-     */
-    private static void requireOneDtype(List<ResolvedIngredient> ingredients) {
-        ResolvedIngredient first = ingredients.get(0);
-        Map<String, TensorSpec> reference = new HashMap<>();
-        first.checkpoint().tensors().forEach(t -> reference.put(t.name(), t));
-        for (ResolvedIngredient other : ingredients.subList(1, ingredients.size())) {
-            for (TensorSpec spec : other.checkpoint().tensors()) {
-                TensorSpec mine = reference.get(spec.name());
-                if (mine != null && mine.dtype() != spec.dtype()) {
-                    throw new SouperException(CheckpointErrorCode.DTYPE_MISMATCH, "mixed dtypes across the soup's "
-                            + "ingredients: tensor '" + spec.name() + "' is " + spec.dtype() + " in checkpoint "
-                            + other.checkpointId() + " (" + other.ref().uri() + ") but " + mine.dtype()
-                            + " in checkpoint " + first.checkpointId() + " (" + first.ref().uri() + "); a soup "
-                            + "averages checkpoints of one dtype and is written back in it");
-                }
-            }
         }
     }
 

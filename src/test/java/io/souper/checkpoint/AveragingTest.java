@@ -94,7 +94,7 @@ class AveragingTest {
         Path missing = model("missing", f32("w", shape(2), 1, 2));
         Path extra = model("extra", f32("w", shape(2), 1, 2), f32("v", shape(1), 1), f32("x", shape(1), 1));
         Path reshaped = model("reshaped", f32("w", shape(1, 2), 1, 2), f32("v", shape(1), 1));
-        Path retyped = model("retyped", f32("w", shape(2), 1, 2), TestTensors.f64("v", shape(1), 1));
+        Path retyped = model("retyped", f32("w", shape(2), 1, 2), TestTensors.i64("v", shape(1), 1));
 
         assertThatThrownBy(() -> average(List.of(a, missing)))
                 .isInstanceOfSatisfying(SouperException.class, e -> assertThat(e.code()).isEqualTo(CheckpointErrorCode.KEY_MISMATCH))
@@ -106,7 +106,7 @@ class AveragingTest {
                 .hasMessageContaining("tensor 'w' has shape [1, 2]");
         assertThatThrownBy(() -> average(List.of(a, retyped)))
                 .isInstanceOfSatisfying(SouperException.class, e -> assertThat(e.code()).isEqualTo(CheckpointErrorCode.DTYPE_MISMATCH))
-                .hasMessageContaining("tensor 'v' is F64");
+                .hasMessageContaining("tensor 'v' is I64");
     }
 
     @Test

@@ -78,23 +78,39 @@ class HalfPrecisionTest {
         }
     }
 
+    /**
+     * A half-precision run beside float32 ones (or fp16 beside bf16) is averaged in PyTorch's
+     * promoted dtype, bit for bit, in either order, so an fp16 best checkpoint never freezes an
+     * f32 soup; integers that differ are still refused.
+     */
     @Test
-    void mixingDtypesAcrossIngredientsIsACodedError() throws IOException {
+    void mixedFloatDtypesAverageInThePromotedDtypeAsPyTorchDoes() throws IOException {
         Path bf = tmp.resolve("bf");
         Path half = tmp.resolve("half");
+        Path single = tmp.resolve("single");
         CheckpointReference.run("make-sharded", bf, "--dtype", "bf16", "--seed", 1, "--shards", 1);
         CheckpointReference.run("make-sharded", half, "--dtype", "f16", "--seed", 2, "--shards", 1);
-        List<Path> inputs = List.of(bf.resolve("model-00001-of-00001.safetensors"),
-                half.resolve("model-00001-of-00001.safetensors"));
-        assertThatThrownBy(() -> averageThroughRunningSum(inputs, OutputStream.nullOutputStream()))
-                .isInstanceOfSatisfying(SouperException.class, e -> {
-                    assertThat(e.code()).isEqualTo(CheckpointErrorCode.DTYPE_MISMATCH);
-                    assertThat(e.getMessage()).contains("F16").contains("BF16").contains("model-00001-of-00001");
-                });
-        RunningSum sum = RunningSum.empty().add("bf", inputs.get(0), tmp.resolve("sum.safetensors"));
-        assertThatThrownBy(() -> sum.averageWith(inputs.get(1), OutputStream.nullOutputStream()))
-                .isInstanceOfSatisfying(SouperException.class,
-                        e -> assertThat(e.code()).isEqualTo(CheckpointErrorCode.DTYPE_MISMATCH));
+        CheckpointReference.run("make-sharded", single, "--dtype", "f32", "--seed", 3, "--shards", 1);
+        Path bfFile = bf.resolve("model-00001-of-00001.safetensors");
+        Path halfFile = half.resolve("model-00001-of-00001.safetensors");
+        Path singleFile = single.resolve("model-00001-of-00001.safetensors");
+        for (List<Path> inputs : List.of(List.of(halfFile, singleFile), List.of(singleFile, halfFile),
+                List.of(halfFile, bfFile, singleFile))) {
+            Path soup = tmp.resolve("mixed-" + System.nanoTime() + ".safetensors");
+            try (OutputStream out = Files.newOutputStream(soup)) {
+                averageThroughRunningSum(inputs, out);
+            }
+            try (SafetensorsReader reader = SafetensorsReader.open(soup)) {
+                assertThat(reader.tensors()).as("%s", inputs).allMatch(s -> s.dtype() == DType.F32);
+            }
+            List<Object> args = new ArrayList<>(List.of("check-mean", soup));
+            args.addAll(inputs);
+            JsonNode check = CheckpointReference.run(args.toArray());
+            assertThat(check.get("mismatched")).as("%s", inputs).isEmpty();
+            assertThat(check.get("dtypes").toString()).isEqualTo("[\"torch.float32\"]");
+        }
+        assertThat(DType.F16.promotedWith(DType.F64)).contains(DType.F64);
+        assertThat(DType.I32.promotedWith(DType.I64)).isEmpty();
     }
 
     @Test

@@ -42,23 +42,28 @@ public final class ShardedAverager {
             throw new IllegalArgumentException("cannot average zero checkpoints");
         }
         ShardedCheckpoint layout = ingredients.get(0);
+        List<TensorSpec> soupSpecs = layout.tensors();
         for (ShardedCheckpoint other : ingredients.subList(1, ingredients.size())) {
             StreamingMean.requireCompatible(layout.uri(), layout.tensors(), other.uri(), other.tensors());
+            soupSpecs = StreamingMean.promoted(soupSpecs, other.tensors());
         }
+        // the soup's dtype per tensor: mixed float dtypes are written in the promoted one
+        Map<String, TensorSpec> written = new TreeMap<>();
+        soupSpecs.forEach(s -> written.put(s.name(), s));
         try {
             Files.createDirectories(directory);
             Map<String, String> hashes = new TreeMap<>();
             long size = 0;
             if (!layout.isSharded()) {
                 Path file = directory.resolve(SINGLE_FILE);
-                hashes.put(SINGLE_FILE, writeShard(ingredients, layout.tensors(), file));
+                hashes.put(SINGLE_FILE, writeShard(ingredients, soupSpecs, file));
                 size = Files.size(file);
                 return new SoupFiles(directory, hashes, false, hashes.get(SINGLE_FILE), size);
             }
             Map<String, String> weightMap = new TreeMap<>();
             long tensorBytes = 0;
             for (String shard : layout.shards()) {
-                List<TensorSpec> specs = layout.tensorsIn(shard);
+                List<TensorSpec> specs = layout.tensorsIn(shard).stream().map(s -> written.get(s.name())).toList();
                 Path file = directory.resolve(shard);
                 hashes.put(shard, writeShard(ingredients, specs, file));
                 size += Files.size(file);

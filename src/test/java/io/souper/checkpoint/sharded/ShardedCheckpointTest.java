@@ -8,6 +8,7 @@ import io.souper.errors.ErrorCode;
 import io.souper.errors.SouperException;
 import io.souper.checkpoint.DType;
 import io.souper.checkpoint.FileBlobStore;
+import io.souper.checkpoint.SafetensorsReader;
 import io.souper.checkpoint.SafetensorsWriter;
 import io.souper.checkpoint.Tensor;
 import java.io.IOException;
@@ -108,7 +109,7 @@ class ShardedCheckpointTest {
     }
 
     @Test
-    void mixedDtypesAcrossShardedIngredientsAreRefused() throws IOException {
+    void mixedFloatDtypesAcrossShardedIngredientsAverageInThePromotedDtype() throws IOException {
         Path one = checkpoint("f32", index("28", GOOD_MAP));
         Path dir = Files.createDirectories(tmp.resolve("f64"));
         SafetensorsWriter.write(dir.resolve(A), List.of(f32("a.weight", 1, 2, 3), f32("a.bias", 4)), Map.of("format", "pt"));
@@ -119,11 +120,16 @@ class ShardedCheckpointTest {
         try (FileBlobStore store = new FileBlobStore(List.of(tmp));
              ShardedCheckpoint a = ShardedCheckpoint.open(store, one.toUri().toString());
              ShardedCheckpoint b = ShardedCheckpoint.open(store, dir.toUri().toString())) {
-            assertThatThrownBy(() -> new ShardedAverager().average(List.of(a, b), tmp.resolve("mixed")))
-                    .isInstanceOfSatisfying(SouperException.class, e -> {
-                        assertThat(e.code()).isEqualTo(CheckpointErrorCode.DTYPE_MISMATCH);
-                        assertThat(e.getMessage()).contains("b.weight").contains("F64").contains("F32");
-                    });
+            // b.weight is F64 in the second: the soup keeps the first's shard layout, b.weight in F64
+            SoupFiles soup = new ShardedAverager().average(List.of(a, b), tmp.resolve("mixed"));
+            try (SafetensorsReader shard = SafetensorsReader.open(soup.directory().resolve(B))) {
+                Tensor weight = shard.load("b.weight");
+                assertThat(weight.dtype()).isEqualTo(DType.F64);
+                ByteBuffer got = weight.data().order(ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < 3; i++) {
+                    assertThat(got.getDouble(i * 8)).isEqualTo(5.0 + i); // (5+i as F32 + 5+i as F64) / 2
+                }
+            }
         }
     }
 }
