@@ -8,6 +8,10 @@ import static io.souper.corpus.CorpusStack.idx;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.souper.checkpoint.DType;
+import io.souper.checkpoint.TensorConversions;
+import io.souper.checkpoint.Tensor;
+import io.souper.checkpoint.SafetensorsWriter;
+import io.souper.checkpoint.SafetensorsReader;
 import io.souper.checkpoint.Sha256;
 import io.souper.events.AcceptRule;
 import io.souper.events.CheckpointReady;
@@ -280,57 +284,48 @@ class EvaluatorAndSouperCorpusTest {
     }
 
     /**
-     * An fp16 checkpoint in an f32 soup: the candidate that mixes them is refused DTYPE_MISMATCH (a
-     * dead letter on souper.candidates), the souper rejects it and keeps going, and the next good f32
-     * checkpoint still joins (a copy of the soup's own weights, kept under {@code >=}).
+     * An fp16 checkpoint as the soup's best, then an f32 one: the candidate mixes them and is
+     * averaged in the promoted dtype (F32), scored, and joins, so a half-precision seed never
+     * freezes an f32 soup. The f32 checkpoint holds the fp16 values widened, so the average equals
+     * them exactly and ties under {@code >=}. Nothing is dead-lettered, and the soup's artifact is F32.
      */
     @Test
-    void aHalfPrecisionCheckpointThatCannotBeAveragedIsRejectedAndTheNextGoodOneJoins() throws Exception {
+    void aHalfPrecisionSeedDoesNotFreezeTheSoupAndTheNextF32CheckpointJoins() throws Exception {
         Path mixed = Files.createDirectories(store.resolve("mixed"));
-        String fc = files.names().stream().filter(n -> n.startsWith("fc")).max(String::compareTo).orElseThrow();
-        String lastLayer = fc.substring(0, fc.lastIndexOf('.') + 1);
-        // fp16 and worse than the soup (its last layer zeroed: one class for every image), so it is tried after it
-        Path half = files.halfPrecision(mixed.resolve("f16-worse.safetensors"), DType.F16,
-                t -> t.name().startsWith(lastLayer) ? BadCheckpointFiles.zeros(t) : t);
-        Path copy = Files.copy(good, mixed.resolve("copy.safetensors"));
+        Path half = files.halfPrecision(mixed.resolve("f16.safetensors"), DType.F16, t -> t);
+        Path widened = mixed.resolve("f32-widened.safetensors");
+        try (SafetensorsReader reader = SafetensorsReader.open(half)) {
+            List<Tensor> f32 = new ArrayList<>();
+            reader.tensors().forEach(spec -> f32.add(TensorConversions.toFloat32(reader.load(spec.name()))));
+            SafetensorsWriter.write(widened, f32, Map.of());
+        }
         stack.publish(stack.topics.definitions, "mixed", definition("mixed", architecture,
-                idx(IDX, "train", 50_000, 50_000 + HELD_OUT), SoupPolicy.SORTED, AcceptRule.GREATER_OR_EQUAL, null));
+                idx(IDX, "train", 50_000, 50_000 + HELD_OUT), SoupPolicy.ONLINE, AcceptRule.GREATER_OR_EQUAL, null));
         double failedBefore = deadLetters(evaluatorMetrics, DeadLetters.EVALUATION_FAILED);
 
-        stack.publish(stack.topics.checkpoints, "mixed", checkpoint("mixed", "m-f32", good.toUri().toString(), null));
         stack.publish(stack.topics.checkpoints, "mixed", checkpoint("mixed", "m-f16", half.toUri().toString(), null));
-        SoupDecision rejected = decisionOf("m-f16", DecisionKind.REJECTED);
-        assertThat(rejected.getReason()).contains("DTYPE_MISMATCH");
-        stack.publish(stack.topics.checkpoints, "mixed", checkpoint("mixed", "m-next", copy.toUri().toString(), null));
+        decisionOf("m-f16", DecisionKind.SEEDED);
+        stack.publish(stack.topics.checkpoints, "mixed", checkpoint("mixed", "m-f32", widened.toUri().toString(), null));
+        // online, m-f32 ties the soup alone and replaces it, then m-f16 is tried with it (or the
+        // reverse order): either way the candidate that mixes F16 and F32 is scored and accepted
+        decisions.awaitUntil("an accepted candidate of m-f16 and m-f32", ds -> ds.stream().map(ConsumerRecord::value)
+                .anyMatch(d -> d.getSoupId().equals("mixed") && d.getKind() == DecisionKind.ACCEPTED
+                        && d.getCandidateIngredients().containsAll(List.of("m-f16", "m-f32"))));
 
-        SoupDecision joined = decisionOf("m-next", DecisionKind.ACCEPTED);
-        assertThat(joined.getCandidateIngredients()).containsExactlyInAnyOrder("m-f32", "m-next");
-        // the sorted soup tries the fp16 checkpoint again on the new soup: refused again, decided again
-        List<SoupDecision> onMixed = decisions.awaitUntil("the fp16 checkpoint decided after m-next", ds -> ds.stream()
-                .map(ConsumerRecord::value).filter(d -> d.getSoupId().equals("mixed") && d.getCheckpointId().equals("m-f16"))
-                .anyMatch(d -> d.getSequence() > joined.getSequence())).stream().map(ConsumerRecord::value)
-                .filter(d -> d.getSoupId().equals("mixed")).toList();
-        List<SoupDecision> refusals = onMixed.stream().filter(d -> d.getCheckpointId().equals("m-f16")).toList();
-        assertThat(refusals).allSatisfy(d -> {
-            assertThat(d.getKind()).isEqualTo(DecisionKind.REJECTED);
-            assertThat(d.getReason()).contains("DTYPE_MISMATCH");
-        });
-        List<DeadLetter> mixedLetters = letters.awaitUntil("the candidates' dead letters", ls -> ls.stream()
-                .map(ConsumerRecord::value).filter(l -> l.getOriginalTopic().equals(TopicNames.CANDIDATES)
-                        && "DTYPE_MISMATCH".equals(l.getHeaders().get("errorCode"))).count() >= refusals.size())
-                .stream().map(ConsumerRecord::value).filter(l -> l.getOriginalTopic().equals(TopicNames.CANDIDATES)).toList();
-        assertThat(mixedLetters).hasSize(refusals.size()).allSatisfy(l -> {
-            assertThat(l.getReasonCode()).isEqualTo(DeadLetters.EVALUATION_FAILED);
-            assertThat(l.getHeaders()).containsEntry("errorCode", "DTYPE_MISMATCH").containsEntry("subjectKind", "CANDIDATE");
-        });
-        CorpusStack.awaitCount("evaluator dead letters EVALUATION_FAILED",
-                () -> deadLetters(evaluatorMetrics, DeadLetters.EVALUATION_FAILED), failedBefore + refusals.size());
-        SoupUpdated published = stack.log(stack.topics.updates).awaitUntil("the soup with m-next", us -> us.stream()
+        SoupUpdated published = stack.log(stack.topics.updates).awaitUntil("the soup of m-f16 and m-f32", us -> us.stream()
                 .map(ConsumerRecord::value).anyMatch(u -> u.getSoupId().equals("mixed") && u.getIngredients().size() == 2))
                 .stream().map(ConsumerRecord::value).filter(u -> u.getSoupId().equals("mixed"))
                 .reduce((a, b) -> b).orElseThrow();
-        assertThat(published.getIngredients()).extracting(SoupIngredient::getCheckpointId)
-                .containsExactlyInAnyOrder("m-f32", "m-next");
+        try (SafetensorsReader soup = SafetensorsReader.open(Path.of(java.net.URI.create(published.getArtifactUri())))) {
+            assertThat(soup.tensors()).as("the mixed soup is written in the promoted dtype")
+                    .allMatch(t -> t.dtype() == DType.F32);
+            try (SafetensorsReader original = SafetensorsReader.open(widened)) {
+                for (var spec : original.tensors()) {
+                    assertThat(soup.load(spec.name())).as(spec.name()).isEqualTo(original.load(spec.name()));
+                }
+            }
+        }
+        assertThat(deadLetters(evaluatorMetrics, DeadLetters.EVALUATION_FAILED)).isEqualTo(failedBefore);
     }
 
     /**
