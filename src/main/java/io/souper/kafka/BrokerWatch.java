@@ -90,7 +90,7 @@ public final class BrokerWatch implements AutoCloseable {
             failuresInARow = 0;
             if (!reachable) {
                 reachable = true;
-                LOG.info("{} for {} at {} after {} s; its clients resume", BACK, service, bootstrapServers,
+                LOG.info("{} for {} at {} after about {} s; its clients resume", BACK, service, bootstrapServers,
                         (System.nanoTime() - unreachableSince) / 1_000_000_000);
             }
         } catch (InterruptedException e) {
@@ -109,9 +109,11 @@ public final class BrokerWatch implements AutoCloseable {
                 }
                 return;
             }
-            if (++failuresInARow == FAILURES_BEFORE_UNREACHABLE && reachable) {
+            if (failuresInARow++ == 0) {
+                unreachableSince = System.nanoTime(); // the outage is counted from its first failed call
+            }
+            if (failuresInARow == FAILURES_BEFORE_UNREACHABLE && reachable) {
                 reachable = false;
-                unreachableSince = System.nanoTime();
                 LOG.warn("{} for {} at {} ({}); retrying with backoff until it is back, nothing is dead-lettered "
                         + "for it", UNREACHABLE, service, bootstrapServers, failure.toString());
             }
