@@ -24,6 +24,8 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -90,6 +92,8 @@ public final class EvaluatorService implements AutoCloseable {
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
     /** Null for the tests' stand-in processors, which watch nothing. */
     private final BrokerWatch brokerWatch;
+    /** The work directory's lock (static membership), held while the service runs; null without one. */
+    private volatile FileChannel workDirClaim;
     private final Thread pollThread;
     private final Thread evaluationThread;
     private volatile Set<TopicPartition> assigned = Set.of();
@@ -126,8 +130,11 @@ public final class EvaluatorService implements AutoCloseable {
                     new EvaluatorMetrics(metrics.registry()), topics, retry);
             LOG.info("evaluator {} starting on {} (store roots {}, work dir {})", clientId, Devices.describe(device),
                     settings.storeRoots(), settings.workDir());
-            return new EvaluatorService(clients, topics, settings, metrics, handler, Devices.describe(device), clientId,
-                    running, membership(settings.workDir()), watch);
+            FileChannel claim = claim(settings.workDir());
+            EvaluatorService service = new EvaluatorService(clients, topics, settings, metrics, handler,
+                    Devices.describe(device), clientId, running, membership(settings.workDir(), claim != null), watch);
+            service.workDirClaim = claim;
+            return service;
         } catch (RuntimeException e) {
             watch.close();
             engine.close();
@@ -147,11 +154,48 @@ public final class EvaluatorService implements AutoCloseable {
      * of after the dead member's session expired and a rebalance (45-48 s per kill before). A session
      * of 10 s (as the souper's): heartbeats have their own thread, and the polling thread never
      * waits on an evaluation, so only a dead process misses them; its partitions move within 10 s.
-     * Two live evaluators must not share a work directory (they would share running sums too).
+     * The id is used only by the one process that holds the work directory's lock ({@link #claim}):
+     * a second evaluator started on the same directory joins without it instead of fencing the first.
      */
-    static Map<String, Object> membership(Path workDir) {
-        return Map.of(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId(workDir),
-                ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, SESSION_TIMEOUT_MS);
+    static Map<String, Object> membership(Path workDir, boolean ownsWorkDir) {
+        return ownsWorkDir ? Map.of(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId(workDir),
+                ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, SESSION_TIMEOUT_MS)
+                : Map.of(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, SESSION_TIMEOUT_MS);
+    }
+
+    /**
+     * Locks the work directory for this process (released when the service stops, or by the OS when
+     * the process dies), or null when another live evaluator holds it: then this one warns and uses
+     * no static id, since two members under one id fence each other.
+     */
+    static FileChannel claim(Path workDir) {
+        Path file = workDir.resolve(INSTANCE_ID_FILE + ".lock");
+        FileChannel channel = null;
+        try {
+            Files.createDirectories(workDir);
+            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            if (channel.tryLock() != null) {
+                return channel;
+            }
+        } catch (OverlappingFileLockException sameProcess) {
+            // another evaluator in this JVM holds it
+        } catch (IOException e) {
+            LOG.warn("cannot lock {} ({}); joining the group without a static id", file, e.toString());
+        }
+        closeQuietly(channel);
+        LOG.warn("another evaluator uses the work directory {}; joining the group without a static id (give each "
+                + "evaluator its own --work-dir)", workDir);
+        return null;
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // nothing held
+            }
+        }
     }
 
     /** The id kept in the work directory, created once with a random value (an operator may write one first). */
@@ -316,6 +360,7 @@ public final class EvaluatorService implements AutoCloseable {
             if (brokerWatch != null) {
                 brokerWatch.close();
             }
+            closeQuietly(workDirClaim);
             if (failure == null && evaluationFailure == null) {
                 termination.complete(null);
             } else {

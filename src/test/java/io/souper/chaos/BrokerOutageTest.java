@@ -44,6 +44,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -71,7 +72,10 @@ class BrokerOutageTest {
     @Test
     void aMinuteWithoutTheBrokerStopsNothingLosesNothingAndIsLoggedOnceEachWay() throws Exception {
         long started = System.nanoTime();
-        ChaosInputs inputs = ChaosInputs.make(Files.createDirectories(tmp.resolve("store")), 20261201L, 1, 2);
+        // PyTorch makes the checkpoints while the broker and the services start (2 cores: both busy)
+        Path store = Files.createDirectories(tmp.resolve("store"));
+        CompletableFuture<ChaosInputs> making = CompletableFuture.supplyAsync(
+                () -> ChaosInputs.make(store, 20261201L, 1, 2));
         int port = FreePorts.pick();
         Path brokerData = tmp.resolve("broker");
         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(brokerData, port);
@@ -90,21 +94,22 @@ class BrokerOutageTest {
              SouperMetrics evaluatorMetrics = new SouperMetrics("evaluator");
              KafkaProducer<String, byte[]> producer = new KafkaProducer<>(clients.producer("outage-test"),
                      new StringSerializer(), new ByteArraySerializer())) {
-            for (String soup : List.of(BASELINE, UNDER_OUTAGE)) {
-                send(producer, topics.definitions.name(), soup, topics.definitions.valueSerde().serializer()
-                        .serialize(topics.definitions.name(), definition(soup, inputs)));
-            }
             // the souper as `souper streams` runs it: Kafka Streams, its query API and its broker watch
             SouperStreamsApp souper = SouperStreamsApp.start(clients, topics, "souper-outage", tmp.resolve("state"), 1,
                     SouperStreamsSettings.defaults(), souperMetrics, new HostInfo("localhost", endpoint.port()));
             BrokerWatch souperWatch = BrokerWatch.start("souper", clients);
             new SoupApi(souper.queries()).register(endpoint);
             SoupApiClient api = new SoupApiClient(endpoint.url());
-            EvaluatorSettings settings = EvaluatorSettings.defaults(List.of(inputs.store, ChaosInputs.IDX),
+            EvaluatorSettings settings = EvaluatorSettings.defaults(List.of(store, ChaosInputs.IDX),
                     tmp.resolve("work")).withDevice("cpu").withGroupId("evaluator-outage");
             try (souper; souperWatch;
                  EvaluatorService evaluator = EvaluatorService.start(clients, topics, settings, evaluatorMetrics)) {
                 souper.awaitRunning(Duration.ofSeconds(60));
+                ChaosInputs inputs = making.get(5, TimeUnit.MINUTES);
+                for (String soup : List.of(BASELINE, UNDER_OUTAGE)) {
+                    send(producer, topics.definitions.name(), soup, topics.definitions.valueSerde().serializer()
+                            .serialize(topics.definitions.name(), definition(soup, inputs)));
+                }
 
                 // k00 of both twins side by side, then the undisturbed soup's k01
                 publish(producer, topics, inputs, BASELINE, 0);
