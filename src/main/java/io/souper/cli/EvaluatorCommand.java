@@ -105,10 +105,14 @@ public final class EvaluatorCommand implements Callable<Integer> {
         EvaluatorSettings settings = settings();
         KafkaClientConfigs clients = connection.connect();
         try (SouperMetrics metrics = new SouperMetrics("evaluator");
-             HttpEndpoint endpoint = new HttpEndpoint("0.0.0.0", httpPort, metrics).start();
+             HttpEndpoint endpoint = new HttpEndpoint("0.0.0.0", httpPort, metrics).start()
+                     // not ready before the service runs: starting (loading models, reading definitions) takes a while
+                     .health(() -> Health.notReady("evaluator starting"));
              EvaluatorService service = EvaluatorService.start(clients, clients.topics(), settings, metrics)) {
             metrics.watchConsumerLag(clients.admin(), TopicNames.names(), ConsumerLag.DEFAULT_INTERVAL);
-            endpoint.health(() -> Health.consumer("evaluator", service.isRunning(), service.assignment().size()));
+            endpoint.health(() -> service.isRunning() && !service.brokerReachable()
+                    ? Health.notReady("evaluator waiting for the broker (unreachable)")
+                    : Health.consumer("evaluator", service.isRunning(), service.assignment().size()));
             System.out.println("souper evaluator running on " + service.device() + " (group " + settings.groupId()
                     + ", store roots " + settings.storeRoots() + "); metrics at " + endpoint.url() + "/metrics");
             System.out.flush();

@@ -1,5 +1,6 @@
 package io.souper.cli;
 
+import io.souper.kafka.BrokerWatch;
 import io.souper.kafka.KafkaClientConfigs;
 import io.souper.kafka.SouperTopics;
 import io.souper.kafka.TopicNames;
@@ -8,7 +9,9 @@ import io.souper.metrics.SouperMetrics;
 import io.souper.streams.SouperStreamsApp;
 import io.souper.streams.SouperStreamsConfig;
 import io.souper.streams.SouperStreamsSettings;
+import io.souper.web.Health;
 import io.souper.web.HttpEndpoint;
+import io.souper.web.StreamsHealth;
 import io.souper.web.SouperWeb;
 import org.apache.kafka.streams.state.HostInfo;
 import picocli.CommandLine.Command;
@@ -71,16 +74,26 @@ public final class StreamsCommand implements Callable<Integer> {
         KafkaClientConfigs clients = connection.connect();
         SouperTopics topics = clients.topics();
         try (SouperMetrics metrics = new SouperMetrics("streams");
-             HttpEndpoint endpoint = new HttpEndpoint("0.0.0.0", httpPort, metrics).start();
+             HttpEndpoint endpoint = new HttpEndpoint("0.0.0.0", httpPort, metrics).start()
+                     .health(() -> Health.notReady("souper starting"));
+             // one line when the broker goes, one when it is back; Kafka Streams retries meanwhile
+             BrokerWatch broker = BrokerWatch.start("souper", clients);
              SouperStreamsApp app = SouperStreamsApp.start(clients, topics, applicationId, stateDir, threads,
                      SouperStreamsSettings.withDefinitionWait(definitionWait).withInstanceId(instanceId)
                              .withStandbyReplicas(standbyReplicas), metrics,
                      new HostInfo(advertisedHost, endpoint.port()));
              SouperWeb web = SouperWeb.serve(endpoint, app, clients, topics)) {
+            endpoint.health(() -> readiness(StreamsHealth.of(app.state()), broker.reachable()));
             metrics.watchConsumerLag(clients.admin(), TopicNames.names(), ConsumerLag.DEFAULT_INTERVAL);
             System.out.println("souper streams running; queries and metrics at " + endpoint.url());
             Foreground.awaitStop();
         }
         return 0;
+    }
+
+    /** Kafka Streams' own health, not ready while the broker is unreachable (a live souper waits for it). */
+    static Health readiness(Health streams, boolean brokerReachable) {
+        return brokerReachable || !streams.live() ? streams
+                : Health.notReady(streams.reason() + "; waiting for the broker (unreachable)");
     }
 }

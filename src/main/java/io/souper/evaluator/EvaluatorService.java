@@ -1,6 +1,8 @@
 package io.souper.evaluator;
 
 import ai.djl.Device;
+import io.souper.kafka.BrokerWatch;
+import io.souper.kafka.Faults;
 import io.souper.kafka.KafkaClientConfigs;
 import io.souper.kafka.SouperTopics;
 import io.souper.metrics.SouperMetrics;
@@ -20,6 +22,15 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -54,6 +65,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * committed with its offset before it is handled ({@link AttemptMarks}; a native crash that kills
  * the JVM outright is counted too), and a record already tried {@code crashAttempts} times is
  * answered as REPEATED_CRASH and dead-lettered instead of being tried again.
+ *
+ * <p>No broker outage stops it either: while the broker is unreachable every Kafka call (the
+ * definitions' catch-up at start, polls, commits, sends) is retried with backoff, and a
+ * {@link BrokerWatch} logs one line when the broker goes and one when it is back.
+ * Nothing is dead-lettered for it; readiness is false meanwhile.
  */
 public final class EvaluatorService implements AutoCloseable {
 
@@ -61,6 +77,9 @@ public final class EvaluatorService implements AutoCloseable {
     private static final Duration POLL = Duration.ofMillis(200);
     private static final Duration TAKE = Duration.ofMillis(500);
     private static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(60);
+    private static final Duration POLL_RETRY = Duration.ofSeconds(1);
+    static final String INSTANCE_ID_FILE = "evaluator-instance-id";
+    static final int SESSION_TIMEOUT_MS = 10_000;
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final WorkQueue queue;
@@ -71,6 +90,10 @@ public final class EvaluatorService implements AutoCloseable {
     private final AtomicInteger assignments = new AtomicInteger();
     private final AtomicInteger revocations = new AtomicInteger();
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
+    /** Null for the tests' stand-in processors, which watch nothing. */
+    private final BrokerWatch brokerWatch;
+    /** The work directory's lock (static membership), held while the service runs; null without one. */
+    private volatile FileChannel workDirClaim;
     private final Thread pollThread;
     private final Thread evaluationThread;
     private volatile Set<TopicPartition> assigned = Set.of();
@@ -78,6 +101,8 @@ public final class EvaluatorService implements AutoCloseable {
     private final int crashAttempts;
     /** Set while commits fail, so an outage is logged when it starts and when it ends, not at every retry. */
     private boolean commitsFailing;
+    /** Set while polls fail for the world's reasons (same purpose); owned by the polling thread. */
+    private boolean pollsFailing;
 
     /**
      * Starts an evaluator: checks the device (a GPU that is not there fails here, not at the first
@@ -94,17 +119,24 @@ public final class EvaluatorService implements AutoCloseable {
         Retry retry = new Retry(running::get);
         SoupDefinitions definitions = null;
         OutputPublisher publisher = null;
+        BrokerWatch watch = BrokerWatch.start("evaluator " + clientId, clients);
         try {
-            definitions = new SoupDefinitions(clients, topics.definitions, clientId + "-definitions",
-                    settings.definitionCatchUp(), metrics);
+            // The broker may go away right after the CLI's probe: wait for it rather than exit.
+            definitions = retry.call("reading the soup definitions' partitions", () -> new SoupDefinitions(clients,
+                    topics.definitions, clientId + "-definitions", settings.definitionCatchUp(), metrics))
+                    .orElseThrow(() -> new IllegalStateException("stopped before the broker answered"));
             publisher = new OutputPublisher(clients, topics, clientId, metrics, retry);
             EvaluationHandler handler = new EvaluationHandler(engine, definitions, publisher,
                     new EvaluatorMetrics(metrics.registry()), topics, retry);
             LOG.info("evaluator {} starting on {} (store roots {}, work dir {})", clientId, Devices.describe(device),
                     settings.storeRoots(), settings.workDir());
-            return new EvaluatorService(clients, topics, settings, metrics, handler, Devices.describe(device), clientId,
-                    running, Map.of());
+            FileChannel claim = claim(settings.workDir());
+            EvaluatorService service = new EvaluatorService(clients, topics, settings, metrics, handler,
+                    Devices.describe(device), clientId, running, membership(settings.workDir(), claim != null), watch);
+            service.workDirClaim = claim;
+            return service;
         } catch (RuntimeException e) {
+            watch.close();
             engine.close();
             if (definitions != null) {
                 definitions.close();
@@ -113,6 +145,78 @@ public final class EvaluatorService implements AutoCloseable {
                 publisher.close();
             }
             throw e;
+        }
+    }
+
+    /**
+     * How this instance belongs to its group. Static membership: an evaluator restarted after a kill
+     * rejoins under the id kept in its work directory and gets its partitions back at once, instead
+     * of after the dead member's session expired and a rebalance (45-48 s per kill before). A session
+     * of 10 s (as the souper's): heartbeats have their own thread, and the polling thread never
+     * waits on an evaluation, so only a dead process misses them; its partitions move within 10 s.
+     * The id is used only by the one process that holds the work directory's lock ({@link #claim}):
+     * a second evaluator started on the same directory joins without it instead of fencing the first.
+     */
+    static Map<String, Object> membership(Path workDir, boolean ownsWorkDir) {
+        return ownsWorkDir ? Map.of(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId(workDir),
+                ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, SESSION_TIMEOUT_MS)
+                : Map.of(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, SESSION_TIMEOUT_MS);
+    }
+
+    /**
+     * Locks the work directory for this process (released when the service stops, or by the OS when
+     * the process dies), or null when another live evaluator holds it: then this one warns and uses
+     * no static id, since two members under one id fence each other.
+     */
+    static FileChannel claim(Path workDir) {
+        Path file = workDir.resolve(INSTANCE_ID_FILE + ".lock");
+        FileChannel channel = null;
+        try {
+            Files.createDirectories(workDir);
+            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            if (channel.tryLock() != null) {
+                return channel;
+            }
+        } catch (OverlappingFileLockException sameProcess) {
+            // another evaluator in this JVM holds it
+        } catch (IOException e) {
+            LOG.warn("cannot lock {} ({}); joining the group without a static id", file, e.toString());
+        }
+        closeQuietly(channel);
+        LOG.warn("another evaluator uses the work directory {}; joining the group without a static id (give each "
+                + "evaluator its own --work-dir)", workDir);
+        return null;
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // nothing held
+            }
+        }
+    }
+
+    /** The id kept in the work directory, created once with a random value (an operator may write one first). */
+    static String instanceId(Path workDir) {
+        Path file = workDir.resolve(INSTANCE_ID_FILE);
+        try {
+            Files.createDirectories(workDir);
+            try {
+                Files.writeString(file, "evaluator-" + UUID.randomUUID() + "\n", StandardCharsets.UTF_8,
+                        StandardOpenOption.CREATE_NEW);
+            } catch (FileAlreadyExistsException kept) {
+                // the previous run's id with this work directory: the point of it
+            }
+            String id = Files.readString(file, StandardCharsets.UTF_8).strip();
+            if (id.isEmpty() || id.length() > 200 || !id.chars().allMatch(c -> c > ' ' && c < 127)) {
+                throw new IllegalArgumentException("the evaluator's instance id in " + file + " must be 1 to 200 "
+                        + "printable ASCII characters without spaces; got '" + id + "'");
+            }
+            return id;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read or create the evaluator's instance id in " + file, e);
         }
     }
 
@@ -131,13 +235,14 @@ public final class EvaluatorService implements AutoCloseable {
                                   WorkProcessor processor, Map<String, Object> consumerOverrides) {
         return new EvaluatorService(clients, topics, settings, null, processor, "cpu",
                 settings.groupId() + "-" + UUID.randomUUID().toString().substring(0, 8), new AtomicBoolean(true),
-                consumerOverrides);
+                consumerOverrides, null);
     }
 
     private EvaluatorService(KafkaClientConfigs clients, SouperTopics topics, EvaluatorSettings settings,
                              SouperMetrics metrics, WorkProcessor processor, String device, String clientId,
-                             AtomicBoolean running, Map<String, Object> consumerOverrides) {
+                             AtomicBoolean running, Map<String, Object> consumerOverrides, BrokerWatch brokerWatch) {
         this.running = running;
+        this.brokerWatch = brokerWatch;
         this.processor = processor;
         this.device = device;
         this.crashAttempts = settings.crashAttempts();
@@ -176,6 +281,11 @@ public final class EvaluatorService implements AutoCloseable {
         return running.get();
     }
 
+    /** False while the broker is unreachable (the service waits for it; it does not stop). */
+    public boolean brokerReachable() {
+        return brokerWatch == null || brokerWatch.reachable();
+    }
+
     /** Partitions of souper.checkpoints and souper.candidates this instance owns now. */
     public Set<TopicPartition> assignment() {
         return assigned;
@@ -201,8 +311,23 @@ public final class EvaluatorService implements AutoCloseable {
                 ConsumerRecords<byte[], byte[]> records;
                 try {
                     records = consumer.poll(POLL);
+                    if (pollsFailing) {
+                        pollsFailing = false;
+                        LOG.info("polling works again");
+                    }
                 } catch (WakeupException e) {
                     records = ConsumerRecords.empty(); // the evaluation thread wants an attempt mark committed now
+                } catch (RuntimeException e) {
+                    if (!Faults.isWorld(e)) {
+                        throw e;
+                    }
+                    // the broker's fault (a timeout, a disconnect): poll again after a pause, never stop for it
+                    if (!pollsFailing) {
+                        pollsFailing = true;
+                        LOG.warn("polling failed; polling again until it works: {}", e.toString());
+                    }
+                    records = ConsumerRecords.empty();
+                    Thread.sleep(POLL_RETRY.toMillis());
                 }
                 queue.add(records);
                 pauseBusyPartitions();
@@ -232,6 +357,10 @@ public final class EvaluatorService implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.warn("closing the consumer failed: {}", e.toString());
             }
+            if (brokerWatch != null) {
+                brokerWatch.close();
+            }
+            closeQuietly(workDirClaim);
             if (failure == null && evaluationFailure == null) {
                 termination.complete(null);
             } else {
@@ -248,7 +377,14 @@ public final class EvaluatorService implements AutoCloseable {
                 item = null;
                 WorkItem next = queue.take(TAKE);
                 if (next == null) {
-                    processor.idle();
+                    try {
+                        processor.idle();
+                    } catch (RuntimeException e) {
+                        if (!Faults.isWorld(e)) {
+                            throw e;
+                        }
+                        // housekeeping during a broker outage: simply again when idle next
+                    }
                     continue;
                 }
                 attempt = queue.priorAttempts(next) + 1;
@@ -364,9 +500,17 @@ public final class EvaluatorService implements AutoCloseable {
             consumer.commitAsync(offsets, (committed, error) -> {
                 if (error == null) {
                     queue.committed(offsets);
+                    if (commitsFailing) {
+                        commitsFailing = false;
+                        LOG.info("offset commits work again");
+                    }
                 } else {
                     // Offered again with the next commit; if never committed, the records are only redelivered.
-                    LOG.warn("offset commit failed: {}", error.toString());
+                    // Logged once until a commit works again (an outage is not a line per poll).
+                    if (!commitsFailing) {
+                        commitsFailing = true;
+                        LOG.warn("offset commit failed; retrying until it works: {}", error.toString());
+                    }
                     queue.commitFailed(offsets);
                 }
             });

@@ -36,7 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * and decisions must equal its undisturbed soup's, no decision may be on souper.decisions twice,
  * and every checkpoint must be in the soup, rejected, or failed with a reason. While a souper is
  * down, the other must answer GET /soups/{id} for every soup (standby replicas). Not a test by
- * itself: ChaosShort (run by hand: mvn test -Dtest=ChaosShort; not in CI until it passes) runs a small plan, bench/chaos/run.sh the full one.
+ * itself: ChaosShortTest runs a small plan in CI, bench/chaos/run.sh the full one.
  */
 final class ChaosRun {
 
