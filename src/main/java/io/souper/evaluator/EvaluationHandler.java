@@ -108,9 +108,16 @@ final class EvaluationHandler implements WorkProcessor {
     /** Scores the subject and publishes the scores, or the failure and its dead letter. */
     private boolean answer(WorkItem item, Subject subject) {
         // Reports are asked by people, not by the souper: Souper's evaluator answers them for every soup.
-        if (!(subject instanceof Subject.Report) && definitions.answeredElsewhere(subject.soupId())) {
-            LOG.debug("{} left to the evaluator its soup names", subject);
-            return true;
+        if (!(subject instanceof Subject.Report)) {
+            Optional<Boolean> elsewhere = retry.call("reading the definition of soup " + subject.soupId(),
+                    () -> definitions.answeredElsewhere(subject.soupId()));
+            if (elsewhere.isEmpty()) {
+                return false; // stopped while the registry was down: read again after the restart
+            }
+            if (elsewhere.get()) {
+                LOG.debug("{} left to the evaluator its soup names", subject);
+                return true;
+            }
         }
         long start = System.nanoTime();
         Optional<ScoringResult> scores;
