@@ -26,6 +26,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
@@ -65,12 +67,14 @@ class EvaluatorOutageTest {
     private static final Path ARCH = Path.of("models/fmnist_cnn.pt");
     private static final Path IDX = FashionMnist.DEBIAN_DIRECTORY;
     /**
-     * How long the registry stays down. The issue says a minute; 20 s keeps this class within its CI
-     * budget and is already several backoff doublings (0.5, 1, 2, 4, 8, 16 s), which is what a
-     * per-retry log line or a give-up-after-N rule would show.
+     * How long the registry stays down. The issue says a minute; 14 s keeps this class within its CI
+     * budget and still spans five attempts (at 0, 0.5, 1.5, 3.5 and 7.5 s; the one at 15.5 s finds it
+     * back), which is what a per-retry log line or a give-up-after-N rule would show.
      */
-    private static final Duration REGISTRY_OUTAGE = Duration.ofSeconds(20);
-    private static final Duration STORE_OUTAGE = Duration.ofSeconds(8);
+    private static final Duration REGISTRY_OUTAGE = Duration.ofSeconds(14);
+    /** A second, short one (retries at 0.5 and 1.5 s fail, the one at 3.5 s finds it back). */
+    private static final Duration SHORT_REGISTRY_OUTAGE = Duration.ofSeconds(3);
+    private static final Duration STORE_OUTAGE = Duration.ofSeconds(6);
     /** Backoff tops out at 30 s, so the last retry may come that long after the dependency is back. */
     private static final Duration WAIT = Duration.ofSeconds(90);
 
@@ -141,48 +145,81 @@ class EvaluatorOutageTest {
         // warm: every schema id the evaluator needs so far is now in its cache
         assertScored(awaitResults(List.of("alpha-c0")).get("alpha-c0"), "c0");
 
-        // a newer trainer and a newer CLI: schema versions the evaluator has never read
-        NewerSchema<CheckpointReady> newerCheckpoints = new NewerSchema<>(driver.registry(), TopicNames.CHECKPOINTS,
-                CheckpointReady.getClassSchema());
+        // a newer CLI and a newer trainer: schema versions the evaluator has never read
         NewerSchema<SoupDefinition> newerDefinitions = new NewerSchema<>(driver.registry(), TopicNames.DEFINITIONS,
                 SoupDefinition.getClassSchema());
+        NewerSchema<CheckpointReady> newerCheckpoints = new NewerSchema<>(driver.registry(), TopicNames.CHECKPOINTS,
+                CheckpointReady.getClassSchema());
         try (LogLines retryLog = new LogLines(Retry.class); LogLines definitionsLog = new LogLines(SoupDefinitions.class)) {
-            registry.close();
-            try {
-                publishRaw(TopicNames.CHECKPOINTS, "alpha",
-                        newerCheckpoints.serialize(checkpoint("alpha", "alpha-c1", 1)));
+            // 1. a soup defined during the outage: its checkpoint decodes (known schema), its definition does
+            // not. Before, the evaluator read the topic "to its end" and answered UNKNOWN_SOUP, dead-lettered.
+            outage(REGISTRY_OUTAGE, () -> {
                 publishRaw(TopicNames.DEFINITIONS, "beta", newerDefinitions.serialize(definition("beta")));
-                // known schema, but its soup's definition cannot be read yet: not UNKNOWN_SOUP
-                publish(driver.checkpoints, "beta", checkpoint("beta", "beta-c0", 0));
-                publishRaw(TopicNames.CHECKPOINTS, "alpha",
-                        newerCheckpoints.serialize(checkpoint("alpha", "alpha-c2", 0)));
-
-                Thread.sleep(REGISTRY_OUTAGE.toMillis());
-                assertThat(evaluator.isRunning()).isTrue();
-                assertThat(evaluator.termination()).isNotDone();
-                assertThat(retryLog.matching(Level.WARN, "schema registry unreachable"))
+                publish(driver.checkpoints, "beta", checkpoint("beta", "beta-c0", 1));
+            }, () -> {
+                assertThat(retryLog.matching(Level.WARN, "definition of soup beta: schema registry unreachable"))
                         .as("the outage reached the evaluator").hasSize(1);
                 assertThat(retryLog.matching(Level.DEBUG, "failed")).as("and it was retried, quietly")
                         .hasSizeGreaterThanOrEqualTo(3);
-            } finally {
-                registry = new SchemaRegistryServer(broker.bootstrapServers(), registryPort);
-            }
+            });
+            assertScored(awaitResults(List.of("beta-c0")).get("beta-c0"), "c1");
 
-            Map<String, EvaluationResult> results = awaitResults(List.of("alpha-c1", "alpha-c2", "beta-c0"));
+            // 2. checkpoints written with a schema the evaluator has not read yet: decoding waits
+            outage(SHORT_REGISTRY_OUTAGE, () -> {
+                publishRaw(TopicNames.CHECKPOINTS, "alpha", newerCheckpoints.serialize(checkpoint("alpha", "alpha-c1", 1)));
+                publishRaw(TopicNames.CHECKPOINTS, "alpha", newerCheckpoints.serialize(checkpoint("alpha", "alpha-c2", 0)));
+            }, () -> assertThat(retryLog.matching(Level.WARN, "decoding")).hasSize(1));
+            Map<String, EvaluationResult> results = awaitResults(List.of("alpha-c1", "alpha-c2"));
             assertScored(results.get("alpha-c1"), "c1");
             assertScored(results.get("alpha-c2"), "c0");
-            assertScored(results.get("beta-c0"), "c0");
+
             assertThat(deadLettersFor("alpha", "beta")).isEmpty();
             assertThat(evaluator.isRunning()).isTrue();
-
-            // one line when it went, one when it came back: per component, whatever the number of retries
-            assertThat(retryLog.matching(Level.WARN, "unreachable")).hasSize(1);
-            assertThat(retryLog.matching(Level.INFO, "schema registry back")).hasSize(1);
-            assertThat(retryLog.matching(Level.WARN, "")).hasSize(1);
+            // one line when it went, one when it came back, per outage and component, whatever the retries
+            assertThat(retryLog.matching(Level.WARN, "")).hasSize(2).allMatch(m -> m.contains("schema registry unreachable"));
+            assertThat(retryLog.matching(Level.INFO, "")).hasSize(2).allMatch(m -> m.contains("schema registry back"));
             List<String> definitionsDown = definitionsLog.matching(Level.WARN, "schema registry unreachable");
-            assertThat(definitionsDown).hasSizeLessThanOrEqualTo(1);
-            assertThat(definitionsLog.matching(Level.INFO, "schema registry back")).hasSameSizeAs(definitionsDown);
+            assertThat(definitionsDown).hasSize(1);
+            assertThat(definitionsLog.matching(Level.INFO, "schema registry back")).hasSize(1);
         }
+    }
+
+    /**
+     * Stops the registry, runs {@code during} (publishing), waits {@code length}, checks that the
+     * evaluator is still running and nothing was answered or dead-lettered meanwhile, runs
+     * {@code meanwhile}, and starts the registry again on the same port (same schemas: they live in Kafka).
+     */
+    private void outage(Duration length, ThrowingRunnable during, ThrowingRunnable meanwhile) throws Exception {
+        long answered = recordCount(TopicNames.EVALUATIONS);
+        long letters = recordCount(TopicNames.DLQ);
+        registry.close();
+        try {
+            during.run();
+            Thread.sleep(length.toMillis());
+            assertThat(evaluator.isRunning()).isTrue();
+            assertThat(evaluator.termination()).isNotDone();
+            assertThat(recordCount(TopicNames.EVALUATIONS)).as("nothing answered during the outage").isEqualTo(answered);
+            assertThat(recordCount(TopicNames.DLQ)).as("nothing dead-lettered").isEqualTo(letters);
+            meanwhile.run();
+        } finally {
+            registry = new SchemaRegistryServer(broker.bootstrapServers(), registryPort);
+        }
+    }
+
+    /** How many records {@code topic} holds (its end offsets): read without the registry. */
+    private long recordCount(String topic) {
+        Map<String, Object> config = clients.consumer("counter", "counter");
+        config.remove("group.id");
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            return consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
     }
 
     @Test
@@ -192,6 +229,7 @@ class EvaluatorOutageTest {
         assertScored(awaitResults(List.of("gamma-c0")).get("gamma-c0"), "c0");
 
         Path unmounted = tmp.resolve("volume-unmounted");
+        long answered = recordCount(TopicNames.EVALUATIONS);
         try (LogLines retryLog = new LogLines(Retry.class)) {
             Files.move(volume, unmounted);
             try {
@@ -205,6 +243,7 @@ class EvaluatorOutageTest {
                 assertThat(retryLog.matching(Level.WARN, "store root " + volume)).hasSize(1);
                 assertThat(retryLog.matching(Level.DEBUG, "failed")).hasSizeGreaterThanOrEqualTo(2);
                 assertThat(deadLettersFor("gamma")).as("nothing dead-lettered while the volume is away").isEmpty();
+                assertThat(recordCount(TopicNames.EVALUATIONS)).as("nor answered").isEqualTo(answered);
             } finally {
                 Files.move(unmounted, volume);
             }
