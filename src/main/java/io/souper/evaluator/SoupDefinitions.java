@@ -123,13 +123,15 @@ final class SoupDefinitions implements AutoCloseable {
     private void catchUp() {
         long deadline = System.nanoTime() + catchUpTimeout.toNanos();
         Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment(), catchUpTimeout);
-        while (!reached(end) && outage == null) {
+        while (!reached(end)) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 LOG.warn("reading {} to its end took longer than {}; going on with what was read", topic, catchUpTimeout);
                 return;
             }
-            apply(consumer.poll(Duration.ofMillis(Math.min(200, Math.max(1, left / 1_000_000)))));
+            if (apply(consumer.poll(Duration.ofMillis(Math.min(200, Math.max(1, left / 1_000_000)))))) {
+                return; // the registry is down: what is left cannot be read now
+            }
         }
     }
 
@@ -142,9 +144,10 @@ final class SoupDefinitions implements AutoCloseable {
         return true;
     }
 
-    private void apply(ConsumerRecords<byte[], byte[]> records) {
+    /** True when some record could not be read for the world's reasons (it is read again later). */
+    private boolean apply(ConsumerRecords<byte[], byte[]> records) {
         if (records.isEmpty()) {
-            return;
+            return false;
         }
         RuntimeException failing = null;
         Set<TopicPartition> retryLater = new HashSet<>();
@@ -199,6 +202,7 @@ final class SoupDefinitions implements AutoCloseable {
             LOG.info("schema registry back: reading {} again", topic);
         }
         outage = failing;
+        return failing != null;
     }
 
     /** The terms of {@code definition} that no redefinition may change (the souper maps them alike). */
