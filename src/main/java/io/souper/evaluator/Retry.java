@@ -3,6 +3,7 @@ package io.souper.evaluator;
 import io.souper.errors.SouperException;
 import io.souper.kafka.Faults;
 import io.souper.registry.RegistryUnavailableException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,7 +91,7 @@ final class Retry {
     /**
      * What the world failure is about, for the log line only (whose fault it is, {@link Faults} says):
      * the schema registry, the store (a retriable coded I/O error: an unmounted root, a file that
-     * changed while read), or else Kafka or whatever timed out.
+     * changed while read), Kafka (a retriable client error), or else whatever timed out.
      */
     private static String dependency(Throwable failure) {
         for (Throwable t = failure; t != null && t.getCause() != t; t = t.getCause()) {
@@ -99,6 +100,9 @@ final class Retry {
             }
             if (t instanceof SouperException coded && coded.code().name().equals("IO_ERROR")) {
                 return "store";
+            }
+            if (t instanceof RetriableException) {
+                return "Kafka";
             }
         }
         return "dependency";

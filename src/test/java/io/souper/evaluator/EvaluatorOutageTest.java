@@ -1,9 +1,6 @@
 package io.souper.evaluator;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.souper.data.FashionMnist;
 import io.souper.events.CheckpointReady;
@@ -35,7 +32,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +39,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -346,36 +341,5 @@ class EvaluatorOutageTest {
         byte[] out = new byte[copy.remaining()];
         copy.get(out);
         return new String(out, StandardCharsets.UTF_8);
-    }
-
-    /** What one class logs while open, DEBUG included, captured from its logback logger. */
-    private static final class LogLines implements AutoCloseable {
-        private final Logger logger;
-        private final Level level;
-        private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
-
-        LogLines(Class<?> source) {
-            logger = (Logger) LoggerFactory.getLogger(source);
-            level = logger.getLevel();
-            appender.start();
-            logger.addAppender(appender);
-            logger.setLevel(Level.DEBUG);
-        }
-
-        /** Formatted messages at exactly {@code level} containing {@code text}. */
-        List<String> matching(Level at, String text) {
-            List<ILoggingEvent> events;
-            synchronized (appender) { // appends hold the appender's lock
-                events = new ArrayList<>(appender.list);
-            }
-            return events.stream().filter(e -> e.getLevel() == at).map(ILoggingEvent::getFormattedMessage)
-                    .filter(m -> m.contains(text)).toList();
-        }
-
-        @Override
-        public void close() {
-            logger.detachAppender(appender);
-            logger.setLevel(level);
-        }
     }
 }
