@@ -4,10 +4,14 @@ import io.souper.errors.SouperException;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Turns untrusted {@code file:} URIs into paths, and only paths inside the configured roots.
@@ -51,14 +55,33 @@ final class FileUriResolver {
         Path real;
         try {
             real = path.toRealPath();
+        } catch (NoSuchFileException | NotDirectoryException | AccessDeniedException e) {
+            throw absent(uri, path, e);
         } catch (IOException e) {
-            throw new SouperException(CheckpointErrorCode.FILE_NOT_FOUND, uri + ": no such file (" + path + ")", e);
+            // EIO, a stale NFS handle: the file system failed, not the record
+            throw new SouperException(CheckpointErrorCode.IO_ERROR, uri + ": " + path + ": " + e, e);
         }
         requireInsideRealRoots(real, uri);
         if (!Files.isRegularFile(real)) {
             throw new SouperException(CheckpointErrorCode.FILE_NOT_FOUND, uri + ": " + real + " is not a regular file");
         }
         return real;
+    }
+
+    /**
+     * A file that is not there is the record's fault (FILE_NOT_FOUND, dead-lettered) only when the
+     * root it lies under is there and readable: a root that is missing or unreadable is an unmounted
+     * or failing volume, the world's fault (the retriable IO_ERROR), and the same URI will resolve
+     * once it is back. Symlinked roots are judged by their target.
+     */
+    private SouperException absent(String uri, Path path, IOException e) {
+        for (Path root : Stream.concat(roots.stream(), realRoots.stream()).toList()) {
+            if (path.startsWith(root) && !(Files.isDirectory(root) && Files.isReadable(root))) {
+                return new SouperException(CheckpointErrorCode.IO_ERROR, uri + ": the store root " + root
+                        + " is not there or not readable (unmounted?); " + path + " may be back with it", e);
+            }
+        }
+        return new SouperException(CheckpointErrorCode.FILE_NOT_FOUND, uri + ": no such file (" + path + ")", e);
     }
 
     void requireInsideRealRoots(Path real, String uri) {

@@ -147,6 +147,11 @@ public final class SafetensorsReader implements Closeable {
             throw new UnsupportedOperationException(file + " is not a local file and cannot be memory-mapped; use read()");
         }
         try {
+            // Mapping past the end would make the first access fault (SIGBUS, an InternalError): refuse it now.
+            // A truncation after this check still faults; a volume that goes away mid-read is rarely truncated.
+            if (channel.size() < position + length) {
+                throw shrank(channel.size(), name);
+            }
             return channel.fileChannel().map(FileChannel.MapMode.READ_ONLY, position, length).order(ByteOrder.LITTLE_ENDIAN);
         } catch (IOException e) {
             throw CheckpointErrorCode.io(file, e);
@@ -161,8 +166,7 @@ public final class SafetensorsReader implements Closeable {
             while (destination.hasRemaining()) {
                 int n = channel.read(destination, at);
                 if (n < 0) {
-                    throw new SouperException(CheckpointErrorCode.BAD_HEADER,
-                            file + ": file ended at offset " + at + " while reading tensor '" + name + "'");
+                    throw shrank(at, name);
                 }
                 at += n;
             }
@@ -180,6 +184,18 @@ public final class SafetensorsReader implements Closeable {
         ByteBuffer bytes = ByteBuffer.allocate((int) spec.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
         read(name, 0, bytes);
         return new Tensor(name, spec.dtype(), spec.shape(), bytes.flip());
+    }
+
+    /**
+     * The header was checked against the file's size when it was opened, so a file that ends before
+     * the data it promised changed underneath us (rewritten in place, or its volume failed): the
+     * world's fault, retriable. Read again, it either is whole or fails its header check as the
+     * record's fault.
+     */
+    private SouperException shrank(long endedAt, String tensor) {
+        return new SouperException(CheckpointErrorCode.IO_ERROR, file + ": ended at offset " + endedAt
+                + " while reading tensor '" + tensor + "', though it held " + (header.dataStart + header.dataLength)
+                + " bytes when it was opened: it shrank or went away while being read");
     }
 
     private long checkedPosition(String name, long byteOffset, long length) {

@@ -109,11 +109,11 @@ final class EvaluationHandler implements WorkProcessor {
     private boolean answer(WorkItem item, Subject subject) {
         // Reports are asked by people, not by the souper: Souper's evaluator answers them for every soup.
         if (!(subject instanceof Subject.Report)) {
-            // reading the definitions may meet a broker outage: retried like any world's fault
+            // reading the definitions may meet a broker or registry outage: retried like any world's fault
             Optional<Boolean> elsewhere = retry.call("reading the definition of soup " + subject.soupId(),
                     () -> definitions.answeredElsewhere(subject.soupId()));
             if (elsewhere.isEmpty()) {
-                return false; // stopped during the outage: consumed again after the restart
+                return false; // stopped during an outage: consumed again after the restart
             }
             if (elsewhere.get()) {
                 LOG.debug("{} left to the evaluator its soup names", subject);

@@ -1,6 +1,9 @@
 package io.souper.evaluator;
 
+import io.souper.errors.SouperException;
 import io.souper.kafka.Faults;
+import io.souper.registry.RegistryUnavailableException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,8 +16,8 @@ import java.util.function.BooleanSupplier;
  * The evaluator's one retry loop: an attempt that fails for the world's reasons (schema registry
  * or broker unreachable, a timeout, a retriable I/O error; see {@link Faults}) is tried again
  * with exponential backoff for as long as the service runs. Any other failure is the caller's to
- * handle and is thrown at once. Logs once when an action starts failing and once when it
- * recovers, not at every attempt, so an outage of an hour is two lines, not thousands.
+ * handle and is thrown at once. Logs once when an action starts failing ("... unreachable") and once
+ * when it recovers ("... back"), not at every attempt, so an outage of an hour is two lines, not thousands.
  */
 final class Retry {
 
@@ -51,11 +54,14 @@ final class Retry {
     <T> Optional<T> call(String what, Attempt<T> attempt) {
         Duration backoff = first;
         int failures = 0;
+        String unavailable = null;
+        long since = 0;
         while (true) {
             try {
                 T value = attempt.run();
                 if (failures > 0) {
-                    LOG.info("{}: succeeded after {} failed attempts", what, failures);
+                    LOG.info("{}: {} back after {} failed attempts in {} s", what, unavailable, failures,
+                            (System.nanoTime() - since) / 1_000_000_000);
                 }
                 return Optional.of(value);
             } catch (InterruptedException e) {
@@ -67,8 +73,10 @@ final class Retry {
                     throw failure instanceof RuntimeException r ? r : new IllegalStateException(what + " failed", failure);
                 }
                 if (failures++ == 0) {
-                    LOG.warn("{}: {}; retrying with backoff up to {} until it works or the service stops", what,
-                            failure.toString(), max);
+                    unavailable = dependency(failure);
+                    since = System.nanoTime();
+                    LOG.warn("{}: {} unreachable ({}); retrying with backoff up to {} until it is back or the service "
+                            + "stops", what, unavailable, failure, max);
                 } else {
                     LOG.debug("{}: attempt {} failed: {}", what, failures, failure.toString());
                 }
@@ -78,6 +86,26 @@ final class Retry {
             }
             backoff = backoff.multipliedBy(2).compareTo(max) > 0 ? max : backoff.multipliedBy(2);
         }
+    }
+
+    /**
+     * What the world failure is about, for the log line only (whose fault it is, {@link Faults} says):
+     * the schema registry, the store (a retriable coded I/O error: an unmounted root, a file that
+     * changed while read), Kafka (a retriable client error), or else whatever timed out.
+     */
+    private static String dependency(Throwable failure) {
+        for (Throwable t = failure; t != null && t.getCause() != t; t = t.getCause()) {
+            if (t instanceof RegistryUnavailableException) {
+                return "schema registry";
+            }
+            if (t instanceof SouperException coded && coded.code().name().equals("IO_ERROR")) {
+                return "store";
+            }
+            if (t instanceof RetriableException) {
+                return "Kafka";
+            }
+        }
+        return "dependency";
     }
 
     /** False if the service stopped (or the thread was interrupted) while waiting. */

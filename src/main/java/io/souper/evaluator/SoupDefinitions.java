@@ -9,6 +9,7 @@ import io.souper.metrics.SouperMetrics;
 import io.souper.soup.SoupTerms;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
@@ -49,6 +50,8 @@ final class SoupDefinitions implements AutoCloseable {
     private final String topic;
     private final Duration catchUpTimeout;
     private final Map<String, SoupDefinition> bySoup = new HashMap<>();
+    /** The registry failure that stops reading now (null when definitions decode): logged when it starts and ends. */
+    private RuntimeException outage;
 
     SoupDefinitions(KafkaClientConfigs clients, Topic<String, SoupDefinition> topic, String clientId,
                     Duration catchUpTimeout, SouperMetrics metrics) {
@@ -89,6 +92,9 @@ final class SoupDefinitions implements AutoCloseable {
         }
         catchUp();
         known = bySoup.get(soupId);
+        if (known == null && outage != null) {
+            throw outage; // the definition may be among those not readable yet: the world's fault, retried
+        }
         if (known == null) {
             throw new SouperException(EvaluatorErrorCode.UNKNOWN_SOUP, "no definition of soup '" + soupId
                     + "' on " + topic + " (read to its end); publish one with `souper soup define`");
@@ -107,6 +113,9 @@ final class SoupDefinitions implements AutoCloseable {
             catchUp();
         }
         SoupDefinition known = bySoup.get(soupId);
+        if (known == null && outage != null) {
+            throw outage; // whose soup it is may be among the definitions not readable yet
+        }
         return known != null && known.getEvaluator() != null && !SOUPER_EVALUATOR.equals(known.getEvaluator());
     }
 
@@ -120,7 +129,9 @@ final class SoupDefinitions implements AutoCloseable {
                 LOG.warn("reading {} to its end took longer than {}; going on with what was read", topic, catchUpTimeout);
                 return;
             }
-            apply(consumer.poll(Duration.ofMillis(Math.min(200, Math.max(1, left / 1_000_000)))));
+            if (apply(consumer.poll(Duration.ofMillis(Math.min(200, Math.max(1, left / 1_000_000)))))) {
+                return; // the registry is down: what is left cannot be read now
+            }
         }
     }
 
@@ -133,7 +144,12 @@ final class SoupDefinitions implements AutoCloseable {
         return true;
     }
 
-    private void apply(Iterable<ConsumerRecord<byte[], byte[]>> records) {
+    /** True when some record could not be read for the world's reasons (it is read again later). */
+    private boolean apply(ConsumerRecords<byte[], byte[]> records) {
+        if (records.isEmpty()) {
+            return false;
+        }
+        RuntimeException failing = null;
         Set<TopicPartition> retryLater = new HashSet<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {
             TopicPartition tp = new TopicPartition(r.topic(), r.partition());
@@ -153,7 +169,7 @@ final class SoupDefinitions implements AutoCloseable {
             } catch (SerializationException e) {
                 if (Faults.isWorld(e)) {
                     // Not the record's fault: read it again on the next refresh.
-                    LOG.warn("schema registry unavailable while reading {}; will retry: {}", tp, e.getMessage());
+                    failing = e;
                     consumer.seek(tp, r.offset());
                     retryLater.add(tp);
                     continue;
@@ -179,6 +195,14 @@ final class SoupDefinitions implements AutoCloseable {
             }
             bySoup.put(definition.getSoupId(), definition);
         }
+        if (failing != null && outage == null) {
+            LOG.warn("schema registry unreachable while reading {}; definitions are read again until it is back: {}",
+                    topic, failing.getMessage());
+        } else if (failing == null && outage != null) {
+            LOG.info("schema registry back: reading {} again", topic);
+        }
+        outage = failing;
+        return failing != null;
     }
 
     /** The terms of {@code definition} that no redefinition may change (the souper maps them alike). */

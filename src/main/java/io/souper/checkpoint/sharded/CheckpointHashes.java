@@ -90,6 +90,7 @@ public final class CheckpointHashes {
         MessageDigest digest = Sha256.newDigest();
         ByteBuffer buffer = ByteBuffer.allocate(BUFFER);
         try (ByteSource source = store.open(uri)) {
+            long opened = source.size();
             long position = 0;
             while (true) {
                 buffer.clear();
@@ -100,8 +101,11 @@ public final class CheckpointHashes {
                 digest.update(buffer.array(), 0, n);
                 position += n;
             }
-            if (position != source.size()) {
-                throw new IOException("read " + position + " of " + source.size() + " bytes");
+            // A blob that shrank (or grew) while hashed changed underneath us: the world's fault, hashed
+            // again on retry, never a HASH_MISMATCH dead letter.
+            if (position != opened || source.size() != opened) {
+                throw new IOException("read " + position + " bytes of a blob that had " + opened + " when opened and "
+                        + source.size() + " now: it changed while being hashed");
             }
         } catch (IOException e) {
             throw new SouperException(CheckpointErrorCode.IO_ERROR, uri + ": hashing failed: " + e.getMessage(), e);
