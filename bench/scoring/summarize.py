@@ -16,8 +16,8 @@ def mmm(values, fmt="%.0f"):
 
 def main():
     passes = collections.defaultdict(list)
-    faults = collections.defaultdict(list)
-    rss = collections.defaultdict(list)
+    faults = {}  # (key, round) -> (minor faults, peak RSS MiB) of one process
+    swapped = set()  # (key, round) of processes that also swapped weights (their faults and RSS include it)
     swaps = collections.defaultdict(list)
     loads = []
     info = {}
@@ -25,33 +25,34 @@ def main():
         f = line.split()
         if len(f) < 7:
             continue
-        _, side, alloc, threads, load, kind = f[:6]
+        rnd, side, alloc, threads, load, kind = f[:6]
         key = (side, alloc, int(threads))
         loads.append(float(load))
         if kind == "PASS":
             passes[key].append(float(f[6]))
         elif kind == "FAULTS":
-            faults[key].append(int(f[6]))
-            rss[key].append(int(f[7]) / 1024)
+            faults[(key, rnd)] = (int(f[6]), int(f[7]) / 1024)
         elif kind == "SWAP":
             swaps[(side, f[6], int(f[7]))].append(float(f[8]))
+            swapped.add((key, rnd))
         elif kind == "INFO" and "intra-op" in line:
             info[side.split("-")[0]] = " ".join(f[6:]).split(", intra")[0]
     for side, text in sorted(info.items()):
         print("%s: %s" % (side, text))
     print("load average during the runs: %.1f-%.1f" % (min(loads), max(loads)))
     print()
-    print("| side | malloc | threads | images/s min / median / max | runs | median / PyTorch's | minor faults per process (median) | peak RSS (median) |")
+    print("| side | malloc | threads | images/s min / median / max | runs | median / PyTorch's | minor page faults per process (median, runs without swaps) | peak RSS (median) |")
     print("|---|---|---|---|---|---|---|---|")
     for key in sorted(passes, key=lambda k: (k[2], k[0], k[1])):
         side, alloc, threads = key
         med = statistics.median(passes[key])
         ref = passes.get(("torch", alloc, threads)) or passes.get(("torch", "tuned", threads))
         ratio = "%.2fx" % (med / statistics.median(ref)) if ref and side == "djl" else ""
+        plain = [v for (k, r), v in faults.items() if k == key and (k, r) not in swapped]
         print("| %s | %s | %d | %s | %d | %s | %s | %s |" % (
             side, alloc, threads, mmm(passes[key]), len(passes[key]), ratio,
-            "%.0f" % statistics.median(faults[key]) if faults[key] else "",
-            "%.0f MiB" % statistics.median(rss[key]) if rss[key] else ""))
+            "%.0f" % statistics.median(v[0] for v in plain) if plain else "",
+            "%.0f MiB" % statistics.median(v[1] for v in plain) if plain else ""))
     if swaps:
         print()
         print("| side | model | bytes | swap ms min / median / max | swaps |")

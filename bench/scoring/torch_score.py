@@ -1,8 +1,8 @@
-"""PyTorch's side of the scoring benchmark: the same TorchScript file, the same 10,000
-Fashion-MNIST test images normalised the same way as io.souper.data.FashionMnist, batch 256,
+"""PyTorch's side of the scoring benchmark: the same TorchScript file, the same first 5,120
+Fashion-MNIST test images (warm-up: the first 2,048) normalised the same way as io.souper.data.FashionMnist, batch 256,
 eval mode, under torch.inference_mode() (or torch.no_grad() with --no-grad), the batches cut as
 views of one float32 tensor (no per-batch copy). Prints the lines ScoringSpeed prints:
-PASS <images/s> per timed pass after one warm-up pass, SWAP <name> <bytes> <ms> per weight swap
+PASS <images/s> per timed pass after the warm-up pass, SWAP <name> <bytes> <ms> per weight swap
 (every parameter copy_()'d in place from a state dict already in memory, as load_state_dict does).
 
 usage: torch_score.py THREADS ARCH PASSES [--no-grad] [SWAP_ARCH SWAP_CHECKPOINT]...
@@ -21,6 +21,7 @@ from souper_export import load_safetensors  # noqa: E402
 DATA = "/usr/share/datasets/fashion-mnist"
 MEAN, STD = np.float32(0.2860), np.float32(0.3530)  # io.souper.data.PixelNormalisation.FASHION_MNIST
 BATCH = 256
+TIMED_IMAGES, WARM_UP_IMAGES = 5120, 2048  # as io.souper.bench.ScoringSpeed
 SWAPS = 10
 
 
@@ -50,13 +51,15 @@ def main():
     torch.set_num_threads(threads)
     torch.set_num_interop_threads(1)
     images, labels = test_split()
+    warm_images, warm_labels = images[:WARM_UP_IMAGES], labels[:WARM_UP_IMAGES]
+    images, labels = images[:TIMED_IMAGES], labels[:TIMED_IMAGES]
     model = torch.jit.load(arch).eval()
     guard = torch.no_grad if no_grad else torch.inference_mode
     print("INFO %s, torch %s, intra-op %d, inter-op %d, batch %d, %d images, %s"
           % (arch, torch.__version__, torch.get_num_threads(), torch.get_num_interop_threads(), BATCH,
              images.shape[0], guard.__name__), flush=True)
     with guard():
-        print("INFO top-1 %d of %d" % (score(model, images, labels), images.shape[0]), flush=True)
+        print("INFO top-1 %d of %d" % (score(model, warm_images, warm_labels), WARM_UP_IMAGES), flush=True)
         for _ in range(passes):
             start = time.perf_counter()
             score(model, images, labels)

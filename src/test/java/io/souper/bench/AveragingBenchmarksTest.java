@@ -88,7 +88,7 @@ class AveragingBenchmarksTest {
         assertThat(djl).filteredOn(l -> l.startsWith("PASS ")).hasSize(1)
                 .allSatisfy(l -> assertThat(Double.parseDouble(l.substring(5))).isPositive());
         assertThat(djl).anySatisfy(l -> assertThat(l).startsWith("PREP "));
-        // The same file on the same 10,000 normalised images: the same predictions, up to the odd
+        // The same file on the same 2,048 normalised images: the same predictions, up to the odd
         // near-tie that libtorch 2.7.1 and PyTorch 1.13 round differently.
         int djlTop1 = top1(djl);
         int torchTop1 = top1(py);

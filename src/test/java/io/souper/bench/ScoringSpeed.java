@@ -21,7 +21,7 @@ import java.util.function.Consumer;
 
 /**
  * Scoring throughput of a TorchScript file through the evaluator's own {@link Scorer} (batch 256,
- * gradients off, eval mode) on the Fashion-MNIST test split (10,000 images), and the cost of
+ * gradients off, eval mode) on the first 5,120 images of the Fashion-MNIST test split, and the cost of
  * swapping a checkpoint's weights into a loaded model ({@link TorchScriptArchitecture#loadStateDict},
  * the call the evaluator makes for every candidate). Not a test: bench/scoring/run.sh runs it in a
  * fresh JVM per configuration, beside bench/scoring/torch_score.py on the same file and images.
@@ -29,13 +29,16 @@ import java.util.function.Consumer;
  *
  * <p>Arguments: {@code ARCH PASSES [SWAP_ARCH SWAP_CHECKPOINT]...}. Prints one line per
  * measurement, for the script to parse:
- * {@code PASS <images/s>} per timed pass over the split (after one warm-up pass),
+ * {@code PASS <images/s>} per timed pass (after a warm-up pass over the first 2,048 images),
  * {@code PREP <ms>} for cutting the split into input tensors alone (no forward pass),
- * {@code SWAP <name> <bytes> <ms>} per weight swap.
+ * {@code SWAP <name> <bytes> <ms>} per weight swap, {@code SWAPPART <name> <part> <ms>} for its parts.
  */
 public final class ScoringSpeed {
 
     private static final int SWAPS = 10;
+    /** Images per timed pass (20 batches of 256) and in the warm-up pass; torch_score.py uses the same. */
+    static final int TIMED_IMAGES = 5120;
+    static final int WARM_UP_IMAGES = 2048;
 
     private ScoringSpeed() {
     }
@@ -54,13 +57,15 @@ public final class ScoringSpeed {
 
     /** Measures and hands each result line to {@code out} as it comes; swaps: architecture, checkpoint pairs. */
     public static void run(Path arch, int passes, List<Path> swaps, Consumer<String> out) {
-        LabeledImages test = FashionMnist.load(FashionMnist.DEBIAN_DIRECTORY, "t10k");
+        LabeledImages all = FashionMnist.load(FashionMnist.DEBIAN_DIRECTORY, "t10k");
+        LabeledImages test = all.slice("t10k[0:" + TIMED_IMAGES + "]", 0, TIMED_IMAGES);
+        LabeledImages warmUp = all.slice("t10k[0:" + WARM_UP_IMAGES + "]", 0, WARM_UP_IMAGES);
         try (TorchScriptArchitecture model = TorchScriptArchitecture.load(arch, Device.cpu())) {
             out.accept(String.format(Locale.ROOT, "INFO %s, libtorch %s, intra-op %d, inter-op %d, batch %d, %d images",
                     arch, Engine.getEngine("PyTorch").getVersion(), JniUtils.getNumThreads(),
                     JniUtils.getNumInteropThreads(), Scorer.DEFAULT_BATCH_SIZE, test.size()));
             Scorer scorer = new Scorer(model, Scorer.DEFAULT_BATCH_SIZE);
-            ScoreResult warm = scorer.score(test);
+            ScoreResult warm = scorer.score(warmUp);
             out.accept(String.format(Locale.ROOT, "INFO top-1 %d of %d", warm.correct(), warm.total()));
             for (int pass = 0; pass < passes; pass++) {
                 ScoreResult r = scorer.score(test);
@@ -100,6 +105,45 @@ public final class ScoringSpeed {
         return best / 1e6;
     }
 
+    /**
+     * Where a swap's time goes: the loader stages each tensor as a libtorch array and checks it
+     * for NaN/infinity ({@code isNaN().logicalOr(isInfinite()).countNonzero()}: three temporary
+     * arrays per tensor) before the in-place copy. Timed here on the same tensors: staging alone,
+     * staging + that check, and staging + a check without temporaries (max and min propagate NaN
+     * and show an infinity), once per swap. Lines: {@code SWAPPART <name> <part> <ms>}.
+     */
+    private static void finiteCheckCost(String name, SafetensorsReader reader, Consumer<String> out) {
+        try (NDManager base = NDManager.newBaseManager("PyTorch")) {
+            for (int i = 0; i < SWAPS; i++) {
+                long t0 = System.nanoTime();
+                stageAll(base, reader, 0);
+                long t1 = System.nanoTime();
+                stageAll(base, reader, 1);
+                long t2 = System.nanoTime();
+                stageAll(base, reader, 2);
+                long t3 = System.nanoTime();
+                out.accept(String.format(Locale.ROOT, "SWAPPART %s stage %.2f", name, (t1 - t0) / 1e6));
+                out.accept(String.format(Locale.ROOT, "SWAPPART %s stage+isnan-isinf-or-count %.2f", name, (t2 - t1) / 1e6));
+                out.accept(String.format(Locale.ROOT, "SWAPPART %s stage+max-min %.2f", name, (t3 - t2) / 1e6));
+            }
+        }
+    }
+
+    private static void stageAll(NDManager base, SafetensorsReader reader, int check) {
+        try (NDManager m = base.newSubManager()) {
+            for (String tensor : reader.names()) {
+                io.souper.checkpoint.Tensor t = reader.map(tensor);
+                ai.djl.ndarray.NDArray a = m.create(t.data(), new Shape(t.shape()), ai.djl.ndarray.types.DataType.FLOAT32);
+                if (check == 1 && a.isNaN().logicalOr(a.isInfinite()).countNonzero().getLong() != 0) {
+                    throw new IllegalStateException(tensor + " is not finite");
+                }
+                if (check == 2 && !(Float.isFinite(a.max().getFloat()) && Float.isFinite(a.min().getFloat()))) {
+                    throw new IllegalStateException(tensor + " is not finite");
+                }
+            }
+        }
+    }
+
     /** Loads a checkpoint (memory-mapped, page cache warm) into a loaded architecture, SWAPS times. */
     private static void swaps(Path arch, Path checkpoint, Consumer<String> out) {
         try (TorchScriptArchitecture model = TorchScriptArchitecture.load(arch, Device.cpu());
@@ -112,6 +156,7 @@ public final class ScoringSpeed {
                 out.accept(String.format(Locale.ROOT, "SWAP %s %d %.2f", name, reader.dataBytes(),
                         (System.nanoTime() - start) / 1e6));
             }
+            finiteCheckCost(name, reader, out);
         }
     }
 }
