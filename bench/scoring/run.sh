@@ -4,10 +4,10 @@
 # 256, at equal libtorch thread counts, under several glibc malloc settings; plus the cost of
 # swapping a checkpoint's weights into the loaded model. Every configuration runs in a fresh
 # process, ROUNDS times, interleaved (so a busy spell of the machine hits every configuration).
-# Usage: [ROUNDS=5] [PASSES=1] [THREADS="1 2"] [CONFIGS=...] [SWAP_MODELS=dir] bench/scoring/run.sh [ARCH]
+# Usage: [ROUNDS=5] [PASSES=1] [THREADS="1 2"] [CONFIGS=...] [SWAP_MODELS=dir] [CLASSES=cp] bench/scoring/run.sh [ARCH]
 #   ARCH: default models/fmnist_cnn.pt (the demo CNN).
 #   SWAP_MODELS: a directory of bench/candidate/make_models.py output (small/, 100mb/), whose
-#   arch.pt + ckpt0.safetensors are swapped in 10 times by the "tuned" runs of the first
+#   arch.pt + ckpt0.safetensors are swapped in 10 times by the SWAP_ALLOC (default tuned+arena2) runs of the first
 #   SWAP_ROUNDS (default 2) rounds; default: none (no swap figures).
 #   CONFIGS: lines of "<side> <allocator>"; side: djl | torch | torch-nograd; allocator: a name below.
 # Output: one line per run, then a summary table (min / median / max images/s over ROUNDS x PASSES).
@@ -19,12 +19,11 @@ rounds="${ROUNDS:-5}"
 passes="${PASSES:-1}"
 threads="${THREADS:-1 2}"
 configs="${CONFIGS:-djl default
-djl arena2
-djl tuned
 djl tuned+arena2
 torch default
-torch tuned}"
+torch tuned+arena2}"
 swap_rounds="${SWAP_ROUNDS:-2}"
+swap_alloc="${SWAP_ALLOC:-tuned+arena2}"
 log="${LOG:-$(mktemp /tmp/scoring-bench.XXXXXX)}"
 
 # glibc malloc settings (environment variables read at process start). "tuned" keeps freed
@@ -48,7 +47,9 @@ cd "$repo"
 if [ -z "${NO_BUILD:-}" ]; then
   mvn -B -q -o test-compile dependency:build-classpath -Dmdep.outputFile=target/classpath-test.txt
 fi
-cp="target/test-classes:target/classes:$(cat target/classpath-test.txt)"
+# CLASSES: a copy of target/{test-classes,classes} to run from (default: target/ itself), so a
+# build in the same tree during a long run cannot pull the classes out from under it.
+cp="${CLASSES:-target/test-classes:target/classes}:$(cat target/classpath-test.txt)"
 swap_args=()
 if [ -n "${SWAP_MODELS:-}" ]; then
   for m in small 100mb; do
@@ -65,7 +66,7 @@ for ((round = 1; round <= rounds; round++)); do
     while read -r side alloc; do
       [ -n "$side" ] || continue
       extra=()
-      [ "$alloc" = tuned ] && ((round <= swap_rounds)) && extra=("${swap_args[@]}")
+      [ "$alloc" = "$swap_alloc" ] && ((round <= swap_rounds)) && extra=("${swap_args[@]}")
       load="$(cut -d' ' -f1 /proc/loadavg)"
       case "$side" in
         djl) cmd=(java -Xmx1g -Dai.djl.offline=true -Dai.djl.pytorch.num_threads="$t"
