@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Scoring throughput: DJL through the evaluator's Scorer (io.souper.bench.ScoringSpeed) against
-# PyTorch (torch_score.py) on the SAME TorchScript file and the same 10,000 test images, batch
+# PyTorch (torch_score.py) on the SAME TorchScript file and the same 5,120 test images, batch
 # 256, at equal libtorch thread counts, under several glibc malloc settings; plus the cost of
 # swapping a checkpoint's weights into the loaded model. Every configuration runs in a fresh
 # process, ROUNDS times, interleaved (so a busy spell of the machine hits every configuration).
@@ -9,7 +9,8 @@
 #   SWAP_MODELS: a directory of bench/candidate/make_models.py output (small/, 100mb/), whose
 #   arch.pt + ckpt0.safetensors are swapped in 10 times by the SWAP_ALLOC (default tuned+arena2) runs of the first
 #   SWAP_ROUNDS (default 2) rounds; default: none (no swap figures).
-#   CONFIGS: lines of "<side> <allocator>"; side: djl | torch | torch-nograd; allocator: a name below.
+#   CONFIGS: lines of "<side> <allocator>"; side: djl | torch | torch-nograd (torch.no_grad instead of
+#   inference_mode); allocator: a name in alloc_env below.
 # Output: one line per run, then a summary table (min / median / max images/s over ROUNDS x PASSES).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -27,7 +28,8 @@ swap_alloc="${SWAP_ALLOC:-tuned+arena2}"
 log="${LOG:-$(mktemp /tmp/scoring-bench.XXXXXX)}"
 
 # glibc malloc settings (environment variables read at process start). "tuned" keeps freed
-# batch buffers in the process instead of handing them back to the kernel after every batch:
+# batch buffers in the process instead of handing them back to the kernel after every batch;
+# "tuned+arena2" (what ./souper and the Dockerfile set) also caps the arenas at 2:
 #   MALLOC_MMAP_THRESHOLD_=32 MiB  (the largest glibc accepts) blocks under it come from the heap,
 #                                   not from a fresh mmap that page-faults in on every batch;
 #   MALLOC_TRIM_THRESHOLD_=1 GiB   do not trim the heap top back to the kernel after a free;
