@@ -2,6 +2,7 @@ package io.souper.scoring;
 
 import io.souper.errors.SouperException;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
@@ -160,8 +161,8 @@ final class StateDictLoader {
         if (engineTensor.dtype() != spec.dtype()) {
             array = array.toType(TorchTypes.toDjl(spec.dtype()), false);
         }
-        if (spec.dtype().isFloatingPoint()) {
-            // Checked after the conversion, so values that overflow the narrower dtype count too.
+        // Checked after the conversion, so values that overflow the narrower dtype count too.
+        if (spec.dtype().isFloatingPoint() && !allFinite(array)) {
             NDArray bad = array.isNaN().logicalOr(array.isInfinite());
             long count = bad.countNonzero().getLong();
             if (count > 0) {
@@ -171,6 +172,21 @@ final class StateDictLoader {
             }
         }
         return array;
+    }
+
+    /**
+     * Whether every value is finite, by two reductions and no temporary array: libtorch's max and
+     * min propagate NaN, and an infinity is the max or the min. isNaN/isInfinite/logicalOr make
+     * three tensor-sized temporaries, which made the check ~95% of a weight swap (bench/scoring:
+     * 2.3 s against 0.15 s per 100 MB checkpoint); they are now only used to count the bad values
+     * for the error.
+     */
+    private static boolean allFinite(NDArray array) {
+        if (array.size() == 0) {
+            return true;
+        }
+        return Double.isFinite(array.max().toType(DataType.FLOAT64, false).getDouble())
+                && Double.isFinite(array.min().toType(DataType.FLOAT64, false).getDouble());
     }
 
     /** SHAPE_MISMATCH or DTYPE_MISMATCH unless a checkpoint tensor of this dtype and shape fits the slot. */

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The averaging and candidate benchmarks at tiny size (bench/averaging, bench/candidate). */
+/** The averaging, candidate and scoring benchmarks at tiny size (bench/averaging, bench/candidate, bench/scoring). */
 class AveragingBenchmarksTest {
 
     @TempDir
@@ -73,6 +73,32 @@ class AveragingBenchmarksTest {
         long small = sizes.get(1).bytesRead()[0];
         long large = sizes.get(3).bytesRead()[0];
         assertThat((double) large).as("bytes read for soup 6 vs soup 2").isCloseTo(small, org.assertj.core.data.Percentage.withPercentage(5));
+    }
+
+    @Test
+    void scoringBenchmarkScoresTheSameImagesWithTheSameFileOnBothSides() throws Exception {
+        Path arch = Path.of("models/fmnist_cnn.pt");
+        List<String> djl = new ArrayList<>();
+        ScoringSpeed.run(arch, 1, List.of(), djl::add);
+        Process torch = new ProcessBuilder("/usr/bin/python3", "-W", "ignore", "bench/scoring/torch_score.py", "1",
+                arch.toString(), "0").redirectErrorStream(true).start();
+        List<String> py = new String(torch.getInputStream().readAllBytes()).lines().toList();
+        assertThat(torch.waitFor()).as(String.join("\n", py)).isZero();
+
+        assertThat(djl).filteredOn(l -> l.startsWith("PASS ")).hasSize(1)
+                .allSatisfy(l -> assertThat(Double.parseDouble(l.substring(5))).isPositive());
+        assertThat(djl).anySatisfy(l -> assertThat(l).startsWith("PREP "));
+        // The same file on the same 2,048 normalised images: the same predictions, up to the odd
+        // near-tie that libtorch 2.7.1 and PyTorch 1.13 round differently.
+        int djlTop1 = top1(djl);
+        int torchTop1 = top1(py);
+        assertThat(djlTop1).as("DJL top-1 vs PyTorch's on the same file and images").isBetween(torchTop1 - 3, torchTop1 + 3);
+    }
+
+    private static int top1(List<String> lines) {
+        String line = lines.stream().filter(l -> l.startsWith("INFO top-1 ")).findFirst()
+                .orElseThrow(() -> new AssertionError("no top-1 line in " + lines));
+        return Integer.parseInt(line.split(" ")[2]);
     }
 
     private static Path model(Path file, Random random, int elements) {

@@ -4,8 +4,14 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -31,6 +37,25 @@ class DeploymentFilesTest {
         assertThat(config).contains("souper-streams", "souper-evaluator", "schema-registry", "kafka");
         String gpu = run(Path.of("."), "docker-compose", "-f", "docker-compose.yml", "-f", "docker-compose.gpu.yml", "config");
         assertThat(gpu).contains("nvidia", "souper:cuda");
+    }
+
+    @Test
+    void wrapperAndImageSetTheSameMallocSettings() throws Exception {
+        // bench/scoring measured these; the ./souper wrapper and the image must not drift apart.
+        Map<String, String> wrapper = new TreeMap<>();
+        Matcher w = Pattern.compile("export (MALLOC_\\w+)=\"\\$\\{\\1:-(\\w+)}\"").matcher(Files.readString(Path.of("souper")));
+        while (w.find()) {
+            wrapper.put(w.group(1), w.group(2));
+        }
+        Map<String, String> image = new TreeMap<>();
+        Matcher d = Pattern.compile("(MALLOC_\\w+)=(\\w+)").matcher(Files.readString(Path.of("Dockerfile")).replace("\\\n", " ")
+                .lines().filter(l -> l.startsWith("ENV ")).collect(Collectors.joining(" ")));
+        while (d.find()) {
+            image.put(d.group(1), d.group(2));
+        }
+        assertThat(wrapper).containsOnlyKeys("MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
+                "MALLOC_TOP_PAD_");
+        assertThat(image).isEqualTo(wrapper);
     }
 
     private static String run(Path dir, String... command) throws Exception {
