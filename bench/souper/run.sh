@@ -17,5 +17,5 @@ for ((round = 1; round <= ${ROUNDS:-3}; round++)); do
   # shellcheck disable=SC2086
   java -Xmx1g ${JAVA_OPTS:-} -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$cp" \
     io.souper.bench.SouperThroughput "${1:-1000}" "${2:-20}" "${3:-2}" "${4:-1}" "${TIMEOUT:-600}" "${PACE:-0}" 2>&1 \
-    | grep -E '^(soups |[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ )|Exception|placed by' || true
+    | grep -E '^(soups |[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ )|Exception|placed by|commit floor' || true
 done

@@ -72,6 +72,8 @@ public final class SouperSoak {
                 run.percentileMs(50), run.percentileMs(99), run.percentileMs(100));
         System.out.printf(Locale.ROOT, "latency, checkpoint result published to its decision: p50 %.1f ms, p99 %.1f ms%n",
                 run.decisionPercentileMs(50), run.decisionPercentileMs(99));
+        System.out.printf(Locale.ROOT, "commit floor (a transaction over 7 partitions): p50 %.1f ms, p90 %.1f ms%n",
+                run.commitFloorPercentileMs(50), run.commitFloorPercentileMs(90));
         System.out.print(heap.report());
 
         List<String> problems = new ArrayList<>();

@@ -50,7 +50,8 @@ public final class SouperThroughput {
 
     /** What one run measured; {@code latenciesMs} are result-to-next-output, sorted. */
     public record Run(int soups, int checkpoints, long decisions, long requests, double seconds,
-                      double[] latenciesMs, double[] decisionLatenciesMs, Map<String, Integer> decisionsPerSoup) {
+                      double[] latenciesMs, double[] decisionLatenciesMs, Map<String, Integer> decisionsPerSoup,
+                      double[] commitFloorMs) {
         public double decisionsPerSecond() {
             return decisions / seconds;
         }
@@ -58,6 +59,11 @@ public final class SouperThroughput {
         /** Percentile of result-to-next-output. */
         public double percentileMs(double p) {
             return percentile(latenciesMs, p);
+        }
+
+        /** Percentile of the broker's commit floor (see {@link CommitFloor}). */
+        public double commitFloorPercentileMs(double p) {
+            return percentile(commitFloorMs, p);
         }
 
         /** Percentile of checkpoint-result-published to its decision read. */
@@ -93,6 +99,8 @@ public final class SouperThroughput {
                 soups, checkpoints, partitions, threads, pace, run.decisions(), run.seconds(), run.decisionsPerSecond(),
                 run.percentileMs(50), run.percentileMs(99), run.percentileMs(100),
                 run.decisionPercentileMs(50), run.decisionPercentileMs(99));
+        System.out.printf(Locale.ROOT, "commit floor (a transaction over 7 partitions, 30 of them): p50 %.1f ms, p90 %.1f ms%n",
+                run.commitFloorPercentileMs(50), run.commitFloorPercentileMs(90));
         System.exit(0); // the broker's and Streams' non-daemon threads are closed; do not wait on stragglers
     }
 
@@ -120,6 +128,9 @@ public final class SouperThroughput {
                 app.awaitRunning(Duration.ofSeconds(120));
                 try (TimingOracle oracle = new TimingOracle(clients, topics, soups)) {
                     oracle.awaitAssigned(Duration.ofSeconds(60));
+                    // the souper's commit touches ~7 partitions per task: candidates, decisions, updates and the
+                    // changelogs of state, latest, decisions and the consumer offsets
+                    double[] floor = CommitFloor.measure(clients, 7, 30);
                     long start = System.nanoTime();
                     feed(clients, topics, soups, checkpoints, pace, oracle.publishedAt);
                     long expected = (long) soups * checkpoints;
@@ -130,7 +141,7 @@ public final class SouperThroughput {
                     long end = oracle.lastDecisionNanos();
                     oracle.stop();
                     return new Run(soups, checkpoints, oracle.decisions(), oracle.requests(), (end - start) / 1e9,
-                            oracle.latenciesMs(), oracle.decisionLatenciesMs(), oracle.decisionsPerSoup());
+                            oracle.latenciesMs(), oracle.decisionLatenciesMs(), oracle.decisionsPerSoup(), floor);
                 }
             }
         }
