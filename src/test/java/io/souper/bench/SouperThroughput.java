@@ -44,7 +44,8 @@ import java.util.TreeSet;
  * from each answer it produces to the souper's next output for that soup (a request or a
  * decision), which is the loop a soup waits on. Not a test: run bench/souper/run.sh.
  * Arguments: [soups=1000] [checkpoints=20] [partitions=2] [stream threads=1] [timeout s=600]
- * [pace=0: all results up front; N: N checkpoint results per second, for latency at a sustainable load].
+ * [pace=0: all results up front; N: N checkpoint results per second, for latency at a sustainable load]
+ * [warm-up soups=0: first a run of that many soups x 5 checkpoints, not measured, so the JIT has compiled the code].
  */
 public final class SouperThroughput {
 
@@ -90,8 +91,17 @@ public final class SouperThroughput {
         int threads = args.length > 3 ? Integer.parseInt(args[3]) : 1;
         Duration timeout = Duration.ofSeconds(args.length > 4 ? Long.parseLong(args[4]) : 600);
         double pace = args.length > 5 ? Double.parseDouble(args[5]) : 0;
+        int warmupSoups = args.length > 6 ? Integer.parseInt(args[6]) : 0;
         Path dir = Files.createTempDirectory("souper-bench");
-        Run run = run(dir, soups, checkpoints, partitions, threads, timeout, pace);
+        if (warmupSoups > 0) {
+            // The JVM compiles the broker's, Kafka Streams' and the souper's code while it runs: in a run of a
+            // minute, the JIT compiler threads took more CPU than all the rest (per-thread CPU time, 2 cores).
+            // A long-running souper pays that once, so the measured run comes after a smaller one on another stack.
+            Run warm = run(dir.resolve("warmup"), warmupSoups, 5, partitions, threads, timeout, 0);
+            System.out.printf(Locale.ROOT, "warm-up: %d soups x 5, %d decisions in %.1f s%n", warmupSoups,
+                    warm.decisions(), warm.seconds());
+        }
+        Run run = run(dir.resolve("run"), soups, checkpoints, partitions, threads, timeout, pace);
         System.out.printf(Locale.ROOT, "%-6s %-4s %-4s %-4s %6s %10s %9s %11s %8s %8s %8s %10s %10s%n",
                 "soups", "ckpt", "part", "thr", "pace/s", "decisions", "seconds", "decisions/s", "p50 ms", "p99 ms",
                 "max ms", "dec p50 ms", "dec p99 ms");
