@@ -49,6 +49,8 @@ import java.util.Set;
 final class SoupProcessor implements Processor<String, byte[], String, SpecificRecord> {
 
     static final String COMPONENT = "souper-streams";
+    /** Soup states kept decoded per task (a 126-checkpoint soup's state is ~30 KB, decoded and encoded). */
+    static final int DECODED_STATES = 2_048;
     private static final Logger LOG = LoggerFactory.getLogger(SoupProcessor.class);
 
     private final SouperTopics topics;
@@ -61,6 +63,8 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
     private KeyValueStore<String, SoupDecision> decisions;
     private WaitingResults waiting;
     private PoisonAttempts poison;
+    /** Per task: the soups of a task stay on one thread. */
+    private final DecodedStates decoded = new DecodedStates(DECODED_STATES);
     /** Soups of this task with gauges, removed when the task leaves this instance (see close). */
     private final Set<String> observedSoups = new HashSet<>();
 
@@ -135,6 +139,7 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
             // a tombstone deletes the soup: a later definition starts it afresh
             definitions.delete(soupId);
             states.delete(soupId);
+            decoded.forget(soupId);
             latest.delete(soupId);
             metrics.forget(soupId);
             observedSoups.remove(soupId);
@@ -173,7 +178,7 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
         }
         definitions.put(soupId, definition);
         if (created) {
-            states.put(soupId, state.encode());
+            store(soupId, state);
             LOG.info("soup {} defined ({}, accept {})", soupId, definition.getPolicy(), definition.getAcceptRule());
         }
         releaseWaiting(soupId);
@@ -227,7 +232,7 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
                     + impossible.getMessage());
             return;
         }
-        states.put(soupId, state.encode());
+        store(soupId, state);
         step.ignored().ifPresent(reason -> metrics.ignored(reason.name()));
         for (Decision decision : step.decisions()) {
             SoupDecision event = EventMapping.toDecision(decision);
@@ -252,12 +257,18 @@ final class SoupProcessor implements Processor<String, byte[], String, SpecificR
         // the task is revoked, migrates or shuts down: its soups' gauges must not outlive it here
         metrics.forgetAll(observedSoups);
         observedSoups.clear();
+        decoded.clear();
     }
 
+    /** The soup's stored state, for the caller to change and {@link #store}; null for a soup not defined. */
     private SoupState loadState(String soupId) {
-        byte[] bytes = states.get(soupId);
-        // a state that does not decode is a corrupt store or a bug, never the record's fault: it fails the task
-        return bytes == null ? null : SoupState.decode(bytes);
+        return decoded.take(soupId, states.get(soupId));
+    }
+
+    private void store(String soupId, SoupState state) {
+        byte[] bytes = state.encode();
+        states.put(soupId, bytes);
+        decoded.stored(soupId, bytes, state);
     }
 
     /**

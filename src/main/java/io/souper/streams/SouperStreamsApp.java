@@ -47,7 +47,9 @@ public final class SouperStreamsApp implements AutoCloseable {
                                          Path stateDir, int threads, SouperStreamsSettings settings,
                                          SouperMetrics metrics, HostInfo self) {
         StreamsBuilder builder = new StreamsBuilder();
-        SouperTopology.build(builder, topics, settings, metrics.registry());
+        SoupPlacement placement = SoupPlacement.describe(clients);
+        LOG.info("souper streams: soups placed by {}", placement);
+        SouperTopology.build(builder, topics, settings, metrics.registry(), placement);
         Properties config = SouperStreamsConfig.create(clients, applicationId, stateDir,
                 self.host() + ":" + self.port(), threads, settings);
         KafkaStreams streams = new KafkaStreams(builder.build(), config);

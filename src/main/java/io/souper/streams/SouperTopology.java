@@ -38,8 +38,18 @@ public final class SouperTopology {
     private SouperTopology() {
     }
 
+    /** Every record through the repartition topic (the placement of the input topics is not known). */
     public static void build(StreamsBuilder builder, SouperTopics topics, SouperStreamsSettings settings,
                              io.micrometer.core.instrument.MeterRegistry meters) {
+        build(builder, topics, settings, meters, SoupPlacement.UNKNOWN);
+    }
+
+    /**
+     * @param placement where soups live: records already on their soup's partition skip the repartition
+     *                  topic (see {@link SoupPlacement}); with {@link SoupPlacement#UNKNOWN} none does
+     */
+    static void build(StreamsBuilder builder, SouperTopics topics, SouperStreamsSettings settings,
+                      io.micrometer.core.instrument.MeterRegistry meters, SoupPlacement placement) {
         SoupStreamsMetrics metrics = new SoupStreamsMetrics(meters);
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(StoreNames.DEFINITIONS),
                 Serdes.String(), topics.serde(SoupDefinition.class)));
@@ -59,11 +69,24 @@ public final class SouperTopology {
         // routed apart, not merged with the soups' outputs: a merge would fuse the two sub-topologies
         route(inputs.filter(UnroutableRecords::unroutable).process(() -> new UnroutableRecords(metrics)),
                 DeadLetter.class, topics.deadLetters);
-        KStream<String, SpecificRecord> outputs = inputs.filterNot(UnroutableRecords::unroutable)
-                .processValues(Origin.Stamp::new)
-                // one topic for both, so definitions and results of a soup meet whatever the input partition counts
-                .repartition(Repartitioned.<String, byte[]>as(BY_SOUP)
-                        .withKeySerde(Serdes.String()).withValueSerde(Serdes.ByteArray()))
+        KStream<String, byte[]> routable = inputs.filterNot(UnroutableRecords::unroutable);
+        Repartitioned<String, byte[]> bySoup = Repartitioned.<String, byte[]>as(BY_SOUP)
+                .withKeySerde(Serdes.String()).withValueSerde(Serdes.ByteArray());
+        KStream<String, byte[]> soupRecords;
+        if (placement.known()) {
+            // A record on its soup's partition goes straight to the soup; only the others take the hop, which
+            // costs a transaction (the souper sees a repartitioned record once the transaction that wrote it
+            // commits). The repartition topic has the inputs' partition count, so both paths of a soup end in
+            // the same task. One sub-topology reads the inputs and the repartition topic.
+            KStream<String, byte[]> foreign = routable.processValues(() -> placement.new Filter(false))
+                    .processValues(Origin.Stamp::new)
+                    .repartition(bySoup.withNumberOfPartitions(placement.partitions()));
+            soupRecords = routable.processValues(() -> placement.new Filter(true)).merge(foreign);
+        } else {
+            // one topic for both, so definitions and results of a soup meet whatever the input partition counts
+            soupRecords = routable.processValues(Origin.Stamp::new).repartition(bySoup);
+        }
+        KStream<String, SpecificRecord> outputs = soupRecords
                 .process(() -> new SoupProcessor(topics, settings, metrics),
                         StoreNames.DEFINITIONS, StoreNames.STATE, StoreNames.LATEST, StoreNames.DECISIONS,
                         StoreNames.WAITING, StoreNames.WAITING_COUNTS);

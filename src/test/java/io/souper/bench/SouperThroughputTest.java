@@ -18,7 +18,8 @@ class SouperThroughputTest {
     void everySoupSettlesWithOneDecisionPerCheckpointAndOneRequestPerLaterCheckpoint() throws Exception {
         int soups = 5;
         int checkpoints = 3;
-        SouperThroughput.Run run = SouperThroughput.run(tmp, soups, checkpoints, 2, 1, Duration.ofSeconds(120));
+        // paced (the saturated run is the same minus the waits between results)
+        SouperThroughput.Run run = SouperThroughput.run(tmp, soups, checkpoints, 2, 1, Duration.ofSeconds(120), 30);
 
         assertThat(run.decisions()).isEqualTo((long) soups * checkpoints);
         assertThat(run.decisionsPerSoup()).hasSize(soups).allSatisfy((soup, n) -> assertThat(n).isEqualTo(checkpoints));
@@ -26,6 +27,8 @@ class SouperThroughputTest {
         assertThat(run.requests()).isEqualTo((long) soups * (checkpoints - 1));
         // every answer was followed by that soup's next output (its decision)
         assertThat(run.latenciesMs()).hasSize(soups * (checkpoints - 1));
+        // and every checkpoint result was timed to its decision
+        assertThat(run.decisionLatenciesMs()).hasSize(soups * checkpoints);
         assertThat(run.decisionsPerSecond()).isPositive();
         assertThat(run.percentileMs(99)).isGreaterThanOrEqualTo(run.percentileMs(50)).isPositive();
     }

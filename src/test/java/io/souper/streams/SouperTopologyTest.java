@@ -42,6 +42,14 @@ class SouperTopologyTest {
     @TempDir
     Path stateDir;
 
+    /**
+     * Every record through the repartition topic here; {@link SouperTopologyHomePartitionTest} runs the same
+     * tests with the placement known, where the test driver's records (all on partition 0 of one) skip it.
+     */
+    SoupPlacement placement() {
+        return SoupPlacement.UNKNOWN;
+    }
+
     private TopologyTestDriver driver;
     private TestInputTopic<String, SoupDefinition> definitions;
     private TestInputTopic<String, EvaluationResult> evaluations;
@@ -56,7 +64,7 @@ class SouperTopologyTest {
         SouperTopics topics = SouperTopics.forRegistry("mock://topology-" + UUID.randomUUID());
         StreamsBuilder builder = new StreamsBuilder();
         SouperTopology.build(builder, topics, new SouperStreamsSettings(Duration.ofMinutes(5), 3, Duration.ofSeconds(10)),
-                new SimpleMeterRegistry());
+                new SimpleMeterRegistry(), placement());
         Properties props = SouperStreamsConfig.create("unused:9092", "souper-test", stateDir, null, 1);
         driver = new TopologyTestDriver(builder.build(), props, Instant.ofEpochMilli(1_000_000));
         definitions = input(topics.definitions);
@@ -228,6 +236,28 @@ class SouperTopologyTest {
                 .contains("(topic: " + SouperTopology.BY_SOUP + "-repartition)")
                 .contains("(topics: [" + SouperTopology.BY_SOUP + "-repartition])")
                 .contains("Sub-topology: 1");
+    }
+
+    @Test
+    void withAKnownPlacementOnlyRecordsOffTheirSoupsPartitionTakeTheRepartitionTopic() {
+        StreamsBuilder builder = new StreamsBuilder();
+        SouperTopology.build(builder, SouperTopics.forRegistry("mock://shape-" + UUID.randomUUID()),
+                new SouperStreamsSettings(Duration.ofMinutes(5), 3, Duration.ofSeconds(10)), new SimpleMeterRegistry(),
+                SoupPlacement.of(3));
+        String shape = builder.build().describe().toString();
+        // one sub-topology reads the inputs and the repartition topic, which it also writes
+        assertThat(shape).contains("topics: [" + TopicNames.DEFINITIONS + ", " + TopicNames.EVALUATIONS + "]")
+                .contains("(topic: " + SouperTopology.BY_SOUP + "-repartition)")
+                .contains("(topics: [" + SouperTopology.BY_SOUP + "-repartition])")
+                .doesNotContain("Sub-topology: 1");
+        SoupPlacement placement = SoupPlacement.of(3);
+        // the partition a Java producer's default partitioner gives the key
+        int home = org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(
+                "soup-0000".getBytes(StandardCharsets.UTF_8))) % 3;
+        assertThat(placement.isHome("soup-0000", home)).isTrue();
+        assertThat(placement.isHome("soup-0000", (home + 1) % 3)).isFalse();
+        assertThat(placement.isHome(null, home)).isFalse();
+        assertThat(SoupPlacement.UNKNOWN.isHome("soup-0000", home)).isFalse();
     }
 
     @Test
