@@ -74,6 +74,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         Path logDir = dataDir.resolve("kafka").toAbsolutePath();
         int brokerPort = port == 0 ? FreePorts.pick() : port;
         int controllerPort = FreePorts.pick();
+        while (controllerPort == brokerPort) { // a caller's port was picked and released: the OS may offer it again
+            controllerPort = FreePorts.pick();
+        }
         Properties props = serverProperties(logDir, brokerPort, controllerPort);
         Map<String, Object> own = new java.util.HashMap<>();
         own.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:" + brokerPort);

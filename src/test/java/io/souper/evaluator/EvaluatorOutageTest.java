@@ -1,7 +1,9 @@
 package io.souper.evaluator;
 
+
 import ch.qos.logback.classic.Level;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.souper.testsupport.NewerSchema;
 import io.souper.data.FashionMnist;
 import io.souper.events.CheckpointReady;
 import io.souper.events.DeadLetter;

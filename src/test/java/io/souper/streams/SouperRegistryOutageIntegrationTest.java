@@ -1,6 +1,9 @@
 package io.souper.streams;
 
+
+import io.souper.testsupport.NewerSchema;
 import io.souper.events.DeadLetter;
+import io.souper.events.EvaluationResult;
 import io.souper.events.SoupDecision;
 import io.souper.events.SoupPolicy;
 import io.souper.events.SoupUpdated;
@@ -80,7 +83,8 @@ class SouperRegistryOutageIntegrationTest {
                 KafkaClientConfigs clients = new KafkaClientConfigs(broker.bootstrapServers(), registry.url());
                 // each party has its own registry client (and cache), as separate processes would
                 SouperTopics driver = SouperTopics.forRegistry(clients.schemaRegistryUrl());
-                NewerEvaluationResults newer = new NewerEvaluationResults(driver.registry());
+                NewerSchema<EvaluationResult> newer = new NewerSchema<>(driver.registry(), TopicNames.EVALUATIONS,
+                        EvaluationResult.getClassSchema());
                 int failedThreads;
                 try (OracleEvaluator evaluator = new OracleEvaluator(clients,
                              SouperTopics.forRegistry(clients.schemaRegistryUrl()), "oracle");

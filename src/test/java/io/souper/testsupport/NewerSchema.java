@@ -1,4 +1,4 @@
-package io.souper.evaluator;
+package io.souper.testsupport;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -25,13 +25,13 @@ import java.io.UncheckedIOException;
  * event arrives and must ask the registry then, which is what a registry-outage test needs: every
  * id it has seen before is cached.
  */
-final class NewerSchema<T extends SpecificRecord> {
+public final class NewerSchema<T extends SpecificRecord> {
 
     private final Schema current;
     private final Schema schema;
     private final int schemaId;
 
-    NewerSchema(SchemaRegistryClient registry, String topic, Schema current) {
+    public NewerSchema(SchemaRegistryClient registry, String topic, Schema current) {
         this.current = current;
         try {
             ObjectNode json = (ObjectNode) new ObjectMapper().readTree(current.toString());
@@ -47,7 +47,7 @@ final class NewerSchema<T extends SpecificRecord> {
     }
 
     /** {@code event} in the Confluent wire format, written with the newer schema. */
-    byte[] serialize(T event) {
+    public byte[] serialize(T event) {
         try {
             ByteArrayOutputStream plain = new ByteArrayOutputStream();
             BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(plain, null);
