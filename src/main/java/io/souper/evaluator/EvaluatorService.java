@@ -1,6 +1,7 @@
 package io.souper.evaluator;
 
 import ai.djl.Device;
+import io.souper.kafka.StaticMembershipIds;
 import io.souper.kafka.BrokerWatch;
 import io.souper.kafka.Faults;
 import io.souper.kafka.KafkaClientConfigs;
@@ -23,11 +24,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.OverlappingFileLockException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -200,24 +198,7 @@ public final class EvaluatorService implements AutoCloseable {
 
     /** The id kept in the work directory, created once with a random value (an operator may write one first). */
     static String instanceId(Path workDir) {
-        Path file = workDir.resolve(INSTANCE_ID_FILE);
-        try {
-            Files.createDirectories(workDir);
-            try {
-                Files.writeString(file, "evaluator-" + UUID.randomUUID() + "\n", StandardCharsets.UTF_8,
-                        StandardOpenOption.CREATE_NEW);
-            } catch (FileAlreadyExistsException kept) {
-                // the previous run's id with this work directory: the point of it
-            }
-            String id = Files.readString(file, StandardCharsets.UTF_8).strip();
-            if (id.isEmpty() || id.length() > 200 || !id.chars().allMatch(c -> c > ' ' && c < 127)) {
-                throw new IllegalArgumentException("the evaluator's instance id in " + file + " must be 1 to 200 "
-                        + "printable ASCII characters without spaces; got '" + id + "'");
-            }
-            return id;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read or create the evaluator's instance id in " + file, e);
-        }
+        return StaticMembershipIds.keptIn(workDir, INSTANCE_ID_FILE, "evaluator-");
     }
 
     /** What the scoring engine needs of the evaluator's settings. */

@@ -1,12 +1,7 @@
 package io.souper.streams;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
+import io.souper.kafka.StaticMembershipIds;
 import java.nio.file.Path;
-import java.util.UUID;
 
 /**
  * This souper instance's stable identity in the consumer group (static membership,
@@ -30,28 +25,11 @@ final class InstanceId {
         return given != null ? check(given, "--instance-id") : of(stateDir);
     }
 
-    /** The id, if Kafka and a log line can carry it; {@code where} says where it came from. */
     static String check(String id, String where) {
-        if (id.isEmpty() || id.length() > 200 || !id.chars().allMatch(c -> c > ' ' && c < 127)) {
-            throw new IllegalArgumentException("instance id from " + where + " must be 1 to 200 printable ASCII"
-                    + " characters without spaces; got '" + id + "'");
-        }
-        return id;
+        return StaticMembershipIds.check(id, where);
     }
 
     static String of(Path stateDir) {
-        Path file = stateDir.resolve(FILE);
-        try {
-            Files.createDirectories(stateDir);
-            try {
-                Files.writeString(file, "souper-" + UUID.randomUUID() + "\n", StandardCharsets.UTF_8,
-                        java.nio.file.StandardOpenOption.CREATE_NEW);
-            } catch (FileAlreadyExistsException kept) {
-                // the id of the previous run with this state directory: the point of it
-            }
-            return check(Files.readString(file, StandardCharsets.UTF_8).strip(), file.toString());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read or create the instance id in " + file, e);
-        }
+        return StaticMembershipIds.keptIn(stateDir, FILE, "souper-");
     }
 }
