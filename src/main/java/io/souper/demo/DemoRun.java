@@ -181,18 +181,31 @@ public final class DemoRun {
     /**
      * Trains every run on {@link Options#trainers} workers and hands each result to {@code finished}
      * on this thread, in the order the runs finish (the order a real cluster's checkpoints arrive
-     * in), so the evaluator scores earlier runs while later ones train. The first failure stops
-     * the others.
+     * in), so the evaluator scores earlier runs while later ones train. Runs finished by an earlier
+     * demo come first, in run order (two trainers would otherwise hand them over in a racy order).
+     * The first failure stops the others.
      */
     private void trainAll(FineTuner tuner, List<RunSpec> specs, Finished finished) throws Exception {
-        int workers = Math.max(1, Math.min(options.trainers(), specs.size()));
+        List<RunSpec> toTrain = new ArrayList<>();
+        for (RunSpec spec : specs) {
+            Optional<RunResult> earlier = tuner.finished(spec);
+            if (earlier.isPresent()) {
+                finished.accept(earlier.get());
+            } else {
+                toTrain.add(spec);
+            }
+        }
+        if (toTrain.isEmpty()) {
+            return;
+        }
+        int workers = Math.max(1, Math.min(options.trainers(), toTrain.size()));
         ExecutorService pool = Executors.newFixedThreadPool(workers, daemonThreads("trainer"));
         try {
             CompletionService<RunResult> done = new ExecutorCompletionService<>(pool);
-            for (RunSpec spec : specs) {
+            for (RunSpec spec : toTrain) {
                 done.submit(() -> tuner.run(spec));
             }
-            for (int i = 0; i < specs.size(); i++) {
+            for (int i = 0; i < toTrain.size(); i++) {
                 try {
                     finished.accept(done.take().get());
                 } catch (ExecutionException e) {
